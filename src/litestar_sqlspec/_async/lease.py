@@ -1,0 +1,81 @@
+"""One request's connection: acquired once, its transaction ended once, released once."""
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from sqlspec.config import AsyncDatabaseConfig, NoPoolAsyncConfig
+from sqlspec.driver import AsyncDriverAdapterBase
+
+__all__ = ("AsyncConnectionLease",)
+
+logger = logging.getLogger("litestar_sqlspec")
+
+AsyncAnyConfig = AsyncDatabaseConfig[Any, Any, Any] | NoPoolAsyncConfig[Any, Any]
+
+
+class AsyncConnectionLease:
+    """A connection checked out for one request (or websocket) and the driver session built on it.
+
+    The driver is built on first use and shared by everything that asks for it during the request.
+    """
+
+    __slots__ = ("_context", "_driver", "_open_context", "config", "connection", "failed")
+
+    def __init__(self, config: AsyncAnyConfig, open_context: Callable[[], AbstractAsyncContextManager[Any]]) -> None:
+        self.config = config
+        self.connection: Any = None
+        self.failed = False
+        self._open_context = open_context
+        self._context: AbstractAsyncContextManager[Any] | None = None
+        self._driver: AsyncDriverAdapterBase | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether the connection is checked out and not yet released."""
+        return self._context is not None
+
+    async def acquire(self) -> None:
+        """Check a connection out of the config's pool (or open one for a config without a pool)."""
+        context = self._open_context()
+        self.connection = await context.__aenter__()
+        self._context = context
+
+    def driver(self) -> AsyncDriverAdapterBase:
+        """The driver session on this connection, built once."""
+        if self._driver is None:
+            config = self.config
+            driver = config.driver_type(
+                connection=self.connection,
+                statement_config=config.statement_config,
+                driver_features=config.driver_features,
+            )
+            self._driver = config._prepare_driver(driver)  # attaches sqlspec's observability
+        return self._driver
+
+    async def finish(self, commit: bool) -> None:
+        """Commit (or roll back) the transaction, then release the connection.
+
+        The connection is released on every path. A failed commit is raised; a failed rollback is only logged,
+        since the outcome is the same (nothing is committed) and the pool discards the broken connection.
+        """
+        context = self._context
+        if context is None:
+            return
+        self._context = None
+        try:
+            if commit:
+                await self.driver().commit()
+            else:
+                await self.driver().rollback()
+        except Exception as exc:
+            try:
+                await context.__aexit__(type(exc), exc, exc.__traceback__)
+            except Exception:  # noqa: BLE001 - the first error is the one worth raising or logging
+                logger.debug("releasing a connection after a failed transaction end also failed", exc_info=True)
+            if commit:
+                raise
+            logger.warning("rollback failed; the connection was released as broken", exc_info=True)
+            return
+        await context.__aexit__(None, None, None)

@@ -1,0 +1,246 @@
+"""One config at run time: its pool's life, its request connections and its dependency providers.
+
+This is the async facade over the flavour layers: an async config awaits ``_async`` operations on the loop, a sync
+config runs the generated ``_sync`` twins in worker threads. The flavour is chosen once, here, by ``config.is_async``.
+"""
+
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import anyio
+from litestar.datastructures import State
+from litestar.exceptions import ServiceUnavailableException
+from litestar.types import Scope
+from sqlspec.exceptions import ImproperConfigurationError
+
+from litestar_sqlspec import _compat_async, _compat_sync
+from litestar_sqlspec._async import AsyncConnectionLease, close_pool_async, open_pool_async
+from litestar_sqlspec._sync import SyncConnectionLease, close_pool_sync, open_pool_sync
+from litestar_sqlspec.settings import ConfigSettings, read_settings
+from litestar_sqlspec.sqlite_checkout import SqliteCheckoutPool
+
+__all__ = ("LEASES_KEY", "ConfigRuntime", "Slot", "build_runtimes", "request_slots")
+
+LEASES_KEY = "_litestar_sqlspec_leases"
+"""Key in ``scope["state"]`` of the request's ``{connection_key: Slot}`` mapping, set by the middleware."""
+
+
+class Flavour(NamedTuple):
+    """What the facade needs from one flavour's layer."""
+
+    lease_type: Callable[..., Any]
+    run: Callable[..., Awaitable[Any]]
+    open_pool: Callable[[Any], Any]
+    close_pool: Callable[[Any], Any]
+
+
+FLAVOURS = {
+    True: Flavour(AsyncConnectionLease, _compat_async.run, open_pool_async, close_pool_async),
+    False: Flavour(SyncConnectionLease, _compat_sync.run, open_pool_sync, close_pool_sync),
+}
+
+
+@dataclass(slots=True)
+class Slot:
+    """A request's claim on one config's connection; ``lease`` is set once the connection is checked out."""
+
+    runtime: "ConfigRuntime"
+    lease: Any = None
+    ready: anyio.Event | None = None
+    error: BaseException | None = None
+
+
+def request_slots(scope: Scope, label: str) -> dict[str, Slot]:
+    """The request's connection slots, as laid out by the plugin's middleware."""
+    try:
+        slots: dict[str, Slot] = scope["state"][LEASES_KEY]
+    except KeyError:
+        msg = (
+            f"{label}: no request connection can be provided here: the scope was not handled by SQLSpecPlugin's "
+            "middleware (is the plugin registered on this app?)"
+        )
+        raise ImproperConfigurationError(msg) from None
+    return slots
+
+
+def _sqlite_checkout(config: Any) -> SqliteCheckoutPool | None:
+    # Imported lazily: the sqlite adapter is only needed by apps that use it.
+    from sqlspec.adapters.sqlite import SqliteConfig  # noqa: PLC0415
+
+    return SqliteCheckoutPool(config) if isinstance(config, SqliteConfig) else None
+
+
+class ConfigRuntime:
+    """The plugin's handle on one database config."""
+
+    __slots__ = ("_checkout", "_flavour", "_limiter", "_limiter_timeout", "_pool_closed", "config", "settings")
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self.settings: ConfigSettings = read_settings(config)
+        self._flavour = FLAVOURS[bool(config.is_async)]
+        self._checkout = _sqlite_checkout(config)
+        self._limiter: anyio.Semaphore | None = None
+        self._limiter_timeout = math.inf
+        self._pool_closed = False
+
+    @property
+    def is_async(self) -> bool:
+        """Whether the config's driver is async."""
+        return bool(self.config.is_async)
+
+    @property
+    def checkout_pool(self) -> SqliteCheckoutPool | None:
+        """The exclusive checkout pool the plugin uses for a ``SqliteConfig`` (``None`` for other configs)."""
+        return self._checkout
+
+    @property
+    def has_pool(self) -> bool:
+        """Whether the config pools connections (NoPool configs open one per request)."""
+        return bool(self.config.supports_connection_pooling)
+
+    async def startup(self, state: State) -> None:
+        """Create the pool and publish it at ``state[pool_key]``."""
+        pool = await self._flavour.run(self._flavour.open_pool, self.config)
+        self._pool_closed = False
+        if self._checkout is not None:
+            self._checkout = SqliteCheckoutPool(self.config)
+        self._limit_threads_to(pool)
+        if self.has_pool:
+            state[self.settings.pool_key] = pool
+
+    async def shutdown(self, state: State) -> None:
+        """Close the pool; later requests get a clear error instead of a silently re-created pool."""
+        self._pool_closed = True
+        state.pop(self.settings.pool_key, None)
+        if self._checkout is not None:
+            self._checkout.close()
+        await self._flavour.run(self._flavour.close_pool, self.config)
+
+    def _limit_threads_to(self, pool: Any) -> None:
+        # A sync pool blocks its caller while it waits for a free connection. Gate checkouts with an async semaphore
+        # of the pool's size so that waiting requests hold no worker thread (threads are also needed to give
+        # connections back, so blocking them all would deadlock until the pool timeout).
+        max_size = getattr(pool, "max_size", None)
+        if self.is_async or not isinstance(max_size, int) or max_size < 1:
+            self._limiter = None
+            return
+        self._limiter = anyio.Semaphore(max_size)
+        timeout = getattr(pool, "timeout", None)
+        self._limiter_timeout = float(timeout) if isinstance(timeout, int | float) else math.inf
+
+    def _open_context(self) -> Any:
+        if self._checkout is not None:
+            return self._checkout.connection()
+        return self.config.provide_connection()
+
+    async def lease(self, scope: Scope) -> Any:
+        """The request's lease on this config's connection: checked out on first use, then shared."""
+        slots = request_slots(scope, self.settings.label)
+        key = self.settings.connection_key
+        slot = slots.get(key)
+        if slot is not None:
+            if slot.lease is None:
+                await self._wait_for(slot)
+            return slot.lease
+        slot = slots[key] = Slot(self)
+        try:
+            slot.lease = await self._acquire()
+        except BaseException as exc:
+            del slots[key]
+            slot.error = exc
+            raise
+        finally:
+            if slot.ready is not None:
+                slot.ready.set()
+        return slot.lease
+
+    async def _wait_for(self, slot: Slot) -> None:
+        # Litestar resolves independent dependencies concurrently: the connection and the session of one request
+        # may ask at once, and must get the same connection.
+        if slot.ready is None:
+            slot.ready = anyio.Event()
+        await slot.ready.wait()
+        if slot.error is not None:
+            msg = f"{self.settings.label}: acquiring the request's connection failed"
+            raise ImproperConfigurationError(msg) from slot.error
+
+    async def _acquire(self) -> Any:
+        if self._pool_closed:
+            msg = f"{self.settings.label}: the connection pool is closed (the application has shut down)"
+            raise ImproperConfigurationError(msg)
+        lease = self._flavour.lease_type(self.config, self._open_context)
+        limiter = self._limiter
+        if limiter is None:
+            await self._flavour.run(lease.acquire)
+            return lease
+        with anyio.move_on_after(self._limiter_timeout) as waited:
+            await limiter.acquire()
+        if waited.cancelled_caught:
+            msg = f"{self.settings.label}: no database connection became free within {self._limiter_timeout:g}s"
+            raise ServiceUnavailableException(msg)
+        try:
+            await self._flavour.run(lease.acquire)
+        except BaseException:
+            limiter.release()
+            raise
+        return lease
+
+    async def finish(self, lease: Any, commit: bool) -> None:
+        """End the lease's transaction (commit or roll back) and release its connection, even when cancelled."""
+        try:
+            with anyio.CancelScope(shield=True):
+                await self._flavour.run(lease.finish, commit)
+        finally:
+            if self._limiter is not None:
+                self._limiter.release()
+
+    async def provide_pool(self, state: State) -> Any:
+        """Dependency provider of the pool."""
+        try:
+            return state[self.settings.pool_key]
+        except KeyError:
+            msg = f"{self.settings.label}: no pool at app.state[{self.settings.pool_key!r}] (is the app started?)"
+            raise ImproperConfigurationError(msg) from None
+
+    async def provide_connection(self, scope: Scope) -> AsyncIterator[Any]:
+        """Dependency provider of the request's connection."""
+        lease = await self.lease(scope)
+        try:
+            yield lease.connection
+        except BaseException:
+            lease.failed = True
+            raise
+
+    async def provide_session(self, scope: Scope) -> AsyncIterator[Any]:
+        """Dependency provider of the request's driver session."""
+        lease = await self.lease(scope)
+        try:
+            yield lease.driver()
+        except BaseException:
+            lease.failed = True
+            raise
+
+
+def build_runtimes(configs: list[Any]) -> list[ConfigRuntime]:
+    """Validate every config's settings and the uniqueness of their dependency keys across configs."""
+    runtimes: list[ConfigRuntime] = []
+    owners: dict[str, ConfigRuntime] = {}
+    for config in configs:
+        runtime = ConfigRuntime(config)
+        settings = runtime.settings
+        if not settings.disable_di:
+            keys = settings.dependency_keys if runtime.has_pool else (settings.connection_key, settings.session_key)
+            for key in keys:
+                other = owners.setdefault(key, runtime)
+                if other is not runtime:
+                    msg = (
+                        f'{settings.label}: extension_config["litestar"] dependency key {key!r} is already '
+                        f"used by {other.settings.label}; give each config its own connection_key, pool_key and "
+                        "session_key"
+                    )
+                    raise ImproperConfigurationError(msg)
+        runtimes.append(runtime)
+    return runtimes

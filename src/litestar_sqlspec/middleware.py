@@ -1,0 +1,84 @@
+"""The single exit path of every request's connections."""
+
+import logging
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from litestar_sqlspec._runtime import LEASES_KEY, Slot
+
+__all__ = ("TransactionMiddleware",)
+
+logger = logging.getLogger("litestar_sqlspec")
+
+_NORMAL_CLOSE = 1000
+
+
+async def finish_slots(slots: dict[str, Slot], status: int | None) -> None:
+    """End every checked-out connection's transaction and release it.
+
+    Commits where the config's commit mode says so for ``status`` (``None``: the request failed, roll back) and the
+    request did not fail. Every connection is released even when one commit fails; the first failure is raised.
+    """
+    first_error: Exception | None = None
+    while slots:
+        _, slot = slots.popitem()
+        lease = slot.lease
+        if lease is None:
+            continue
+        runtime = slot.runtime
+        commit = status is not None and first_error is None and not lease.failed and runtime.settings.commits(status)
+        try:
+            await runtime.finish(lease, commit)
+        except Exception as exc:  # noqa: BLE001 - the others are still released; the first error is raised below
+            logger.error("%s: commit failed", runtime.settings.label, exc_info=True)
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
+
+
+class TransactionMiddleware:
+    """Ends each request's transactions when the response starts, and releases its connections on every path.
+
+    The status of the response decides commit or rollback (per config commit mode). A commit that fails turns the
+    response into an error before anything is sent. Whatever is still checked out when the app returns or raises
+    (client gone, error before the response) is rolled back and released; a websocket commits (per commit mode) when
+    it closes normally and rolls back otherwise.
+    """
+
+    __slots__ = ("app",)
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        slots: dict[str, Slot] = {}
+        scope["state"][LEASES_KEY] = slots
+
+        async def send_after_finishing(message: Message) -> None:
+            if slots:
+                if message["type"] == "http.response.start":
+                    await finish_slots(slots, message["status"])
+                elif message["type"] == "websocket.close":
+                    await finish_slots(slots, 200 if message.get("code", _NORMAL_CLOSE) == _NORMAL_CLOSE else None)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_after_finishing)
+        except BaseException:
+            if slots:
+                await _finish_quietly(slots, None)
+            raise
+        if slots:
+            # An HTTP request that returned without starting a response failed; a websocket that ended without an
+            # error (its handler returned, or the client closed) succeeded.
+            await _finish_quietly(slots, 200 if scope["type"] == "websocket" else None)
+
+
+async def _finish_quietly(slots: dict[str, Slot], status: int | None) -> None:
+    try:
+        await finish_slots(slots, status)
+    except Exception:  # noqa: BLE001 - nothing is left to answer; the commit failure is logged by finish_slots
+        logger.debug("finishing connections after the response raised", exc_info=True)

@@ -1,0 +1,250 @@
+"""``SQLSpecPlugin``: pools, request-scoped connections and sessions, and CLI for every config of a ``SQLSpec``."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import anyio.from_thread
+from click import Group
+from litestar.config.app import AppConfig
+from litestar.di import Provide
+from litestar.plugins import CLIPlugin, InitPluginProtocol
+from litestar.types import Scope
+from sqlspec.base import SQLSpec
+from sqlspec.exceptions import ImproperConfigurationError
+from sqlspec.loader import SQLFileLoader
+
+from litestar_sqlspec._runtime import ConfigRuntime, build_runtimes, request_slots
+from litestar_sqlspec.middleware import TransactionMiddleware
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+    from litestar.datastructures import State
+
+__all__ = ("DEFAULT_LOADER_KEY", "PLUGIN_STATE_KEY", "SQLSPEC_STATE_KEY", "SQLSpecPlugin")
+
+logger = logging.getLogger("litestar_sqlspec")
+
+SQLSPEC_STATE_KEY = "sqlspec"
+"""``app.state`` key of the ``SQLSpec`` instance."""
+PLUGIN_STATE_KEY = "sqlspec_plugin"
+"""``app.state`` key of the plugin."""
+DEFAULT_LOADER_KEY = "sql_loader"
+"""Dependency key (and ``app.state`` key) of the ``SQLFileLoader`` given to the plugin."""
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
+    """Litestar plugin for every database config registered on a ``SQLSpec``.
+
+    Per config (``extension_config["litestar"]`` tunes it, see ``LitestarConfig``): the pool is created at startup
+    and closed at shutdown; handlers receive ``db_session``, ``db_connection`` and ``db_pool``; the request's
+    connection is checked out lazily, once, shared by every dependency, guard and ``provide_request_*`` call of the
+    request, and its transaction is ended by the commit mode when the response starts. Sync configs run every
+    blocking call in a worker thread.
+
+    Args:
+        sqlspec: the ``SQLSpec`` whose configs the plugin serves.
+        loader: SQL file loader exposed to handlers as the ``sql_loader`` dependency and at ``app.state.sql_loader``.
+    """
+
+    __slots__ = ("_config_count", "_loader", "_runtimes", "_sqlspec")
+
+    def __init__(self, sqlspec: SQLSpec, *, loader: SQLFileLoader | None = None) -> None:
+        self._sqlspec = sqlspec
+        self._loader = loader
+        self._runtimes = build_runtimes(list(sqlspec.configs.values()))
+        self._config_count = len(sqlspec.configs)
+
+    @property
+    def config(self) -> list[Any]:
+        """The database configs the plugin serves, in registration order."""
+        return [runtime.config for runtime in self._runtimes]
+
+    @property
+    def sqlspec(self) -> SQLSpec:
+        """The ``SQLSpec`` instance."""
+        return self._sqlspec
+
+    @property
+    def loader(self) -> SQLFileLoader | None:
+        """The SQL file loader given to the plugin, if any."""
+        return self._loader
+
+    def on_cli_init(self, cli: Group) -> None:
+        """Register the ``database`` command group (alias ``db``)."""
+        from litestar_sqlspec.cli import database_group  # noqa: PLC0415 - the CLI is only loaded by the CLI
+
+        cli.add_command(database_group, "database")
+        cli.add_command(database_group, "db")
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        """Register lifespan, dependencies, middleware, state and signature types on the app."""
+        if len(self._sqlspec.configs) != self._config_count:  # configs added after the plugin was built
+            self._runtimes = build_runtimes(list(self._sqlspec.configs.values()))
+            self._config_count = len(self._sqlspec.configs)
+
+        app_config.state[SQLSPEC_STATE_KEY] = self._sqlspec
+        app_config.state[PLUGIN_STATE_KEY] = self
+        app_config.signature_namespace.update({"SQLSpec": SQLSpec, "SQLSpecPlugin": SQLSpecPlugin})
+        for runtime in self._runtimes:
+            config = runtime.config
+            namespace = config.get_signature_namespace()
+            for kind in (type(config), config.driver_type, config.connection_type):
+                namespace.setdefault(kind.__name__, kind)
+                if kind not in app_config.signature_types:
+                    app_config.signature_types.append(kind)
+            app_config.signature_namespace.update(namespace)
+
+        if any(runtime.settings.manage_lifespan for runtime in self._runtimes):
+            app_config.lifespan.append(self._lifespan)
+
+        dependencies = self._dependencies()
+        if self._loader is not None:
+            app_config.state[DEFAULT_LOADER_KEY] = self._loader
+            dependencies[DEFAULT_LOADER_KEY] = Provide(self._provide_loader, use_cache=True)
+        for key, provider in dependencies.items():
+            if key in app_config.dependencies:
+                msg = f"SQLSpecPlugin: the app already has a dependency named {key!r}; rename the plugin's key"
+                raise ImproperConfigurationError(msg)
+            app_config.dependencies[key] = provider
+        if any(not runtime.settings.disable_di for runtime in self._runtimes):
+            app_config.middleware.insert(0, TransactionMiddleware)
+        return app_config
+
+    def _dependencies(self) -> dict[str, Provide]:
+        dependencies: dict[str, Provide] = {}
+        for runtime in self._runtimes:
+            settings = runtime.settings
+            if settings.disable_di:
+                continue
+            dependencies[settings.session_key] = Provide(runtime.provide_session)
+            dependencies[settings.connection_key] = Provide(runtime.provide_connection)
+            if runtime.has_pool:
+                dependencies[settings.pool_key] = Provide(runtime.provide_pool)
+        return dependencies
+
+    async def _provide_loader(self) -> SQLFileLoader | None:
+        return self._loader
+
+    @asynccontextmanager
+    async def _lifespan(self, app: "Litestar") -> AsyncIterator[None]:
+        started: list[ConfigRuntime] = []
+        try:
+            for runtime in self._runtimes:
+                if not runtime.settings.manage_lifespan:
+                    continue
+                try:
+                    await runtime.startup(app.state)
+                except Exception as exc:
+                    msg = f"{runtime.settings.label}: could not create the connection pool: {exc}"
+                    raise ImproperConfigurationError(msg) from exc
+                started.append(runtime)
+            yield
+        finally:
+            for runtime in reversed(started):
+                try:
+                    await runtime.shutdown(app.state)
+                except Exception:
+                    logger.warning("%s: closing the connection pool failed", runtime.settings.label, exc_info=True)
+
+    # lookups
+
+    def _runtime_for(self, key: Any) -> ConfigRuntime:
+        """Resolve a config instance, a config type (when unique), a bind key or a dependency key."""
+        runtimes = self._runtimes
+        if isinstance(key, type):
+            matches = [runtime for runtime in runtimes if type(runtime.config) is key]
+            if len(matches) == 1:
+                return matches[0]
+            if matches:
+                keys = ", ".join(repr(runtime.config.bind_key) for runtime in matches)
+                msg = f"{len(matches)} configs are of type {key.__name__}; use a bind key to pick one: {keys}"
+                raise KeyError(msg)
+        elif isinstance(key, str):
+            for runtime in runtimes:
+                if runtime.config.bind_key == key:
+                    return runtime
+            for runtime in runtimes:
+                if key in runtime.settings.dependency_keys:
+                    return runtime
+        else:
+            for runtime in runtimes:
+                if runtime.config is key:
+                    return runtime
+        known = ", ".join(
+            f"{runtime.settings.label} [{', '.join(runtime.settings.dependency_keys)}]" for runtime in runtimes
+        )
+        msg = f"no database config matches {key!r}; known configs: {known}"
+        raise KeyError(msg)
+
+    def get_config(self, name: Any) -> Any:
+        """Return the config for a config instance, config type (when unique), bind key or dependency key."""
+        return self._runtime_for(name).config
+
+    def get_annotation(self, key: Any) -> type[Any]:
+        """Return the type of the config selected by ``key``."""
+        return type(self._runtime_for(key).config)
+
+    def get_annotations(self) -> list[type[Any]]:
+        """Return the types of every config, in registration order."""
+        return [type(runtime.config) for runtime in self._runtimes]
+
+    # on-demand access to the request's connection
+
+    def _checked_runtime(self, key: Any) -> ConfigRuntime:
+        runtime = self._runtime_for(key)
+        if runtime.settings.disable_di:
+            msg = f"{runtime.settings.label}: disable_di is set, so the plugin manages no request connection for it"
+            raise ImproperConfigurationError(msg)
+        return runtime
+
+    async def provide_request_connection_async(self, key: Any, state: "State", scope: Scope) -> Any:
+        """The request's connection for ``key`` (checked out now if needed; a sync config's in a worker thread)."""
+        return (await self._checked_runtime(key).lease(scope)).connection
+
+    async def provide_request_session_async(self, key: Any, state: "State", scope: Scope) -> Any:
+        """The request's driver session for ``key`` (checked out now if needed)."""
+        return (await self._checked_runtime(key).lease(scope)).driver()
+
+    def _sync_lease(self, key: Any, scope: Scope) -> Any:
+        runtime = self._checked_runtime(key)
+        slot = request_slots(scope, runtime.settings.label).get(runtime.settings.connection_key)
+        if slot is not None and slot.lease is not None:
+            return slot.lease
+        if runtime.is_async:
+            msg = f"{runtime.settings.label} is async: use `await plugin.provide_request_session_async(...)`"
+            raise ImproperConfigurationError(msg)
+        if _on_event_loop():
+            msg = (
+                f"{runtime.settings.label}: checking out a sync connection here would block the event loop; call "
+                "this from a sync handler or guard (they run in worker threads) or await "
+                "provide_request_session_async"
+            )
+            raise ImproperConfigurationError(msg)
+        return anyio.from_thread.run(runtime.lease, scope)
+
+    def provide_request_connection_sync(self, key: Any, state: "State", scope: Scope) -> Any:
+        """The request's connection for a sync config, from sync code running in a worker thread."""
+        return self._sync_lease(key, scope).connection
+
+    def provide_request_session_sync(self, key: Any, state: "State", scope: Scope) -> Any:
+        """The request's driver session for a sync config, from sync code running in a worker thread."""
+        return self._sync_lease(key, scope).driver()
+
+    def provide_request_connection(self, key: Any, state: "State", scope: Scope) -> Any:
+        """The request's connection: the one already checked out, or (sync configs, worker thread) a new one."""
+        return self._sync_lease(key, scope).connection
+
+    def provide_request_session(self, key: Any, state: "State", scope: Scope) -> Any:
+        """The request's driver session: the one already checked out, or (sync configs, worker thread) a new one."""
+        return self._sync_lease(key, scope).driver()

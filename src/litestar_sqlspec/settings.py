@@ -1,0 +1,203 @@
+"""Per-config settings: the ``extension_config["litestar"]`` keys, their defaults and their validation."""
+
+import difflib
+import keyword
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any, Literal, NotRequired, TypedDict
+
+from sqlspec.exceptions import ImproperConfigurationError
+
+__all__ = (
+    "DEFAULT_COMMIT_MODE",
+    "DEFAULT_CONNECTION_KEY",
+    "DEFAULT_POOL_KEY",
+    "DEFAULT_SESSION_KEY",
+    "EXTENSION_NAME",
+    "CommitMode",
+    "ConfigSettings",
+    "LitestarConfig",
+    "config_label",
+    "read_settings",
+)
+
+EXTENSION_NAME = "litestar"
+DEFAULT_CONNECTION_KEY = "db_connection"
+DEFAULT_POOL_KEY = "db_pool"
+DEFAULT_SESSION_KEY = "db_session"
+
+
+class CommitMode(str, Enum):
+    """When the plugin ends a request's transaction for the handler.
+
+    Members compare equal to their string values, so ``"autocommit"`` and ``CommitMode.autocommit`` are interchangeable.
+    """
+
+    manual = "manual"
+    """Never commit for the handler; anything left uncommitted is rolled back when the connection is released."""
+    autocommit = "autocommit"
+    """Commit on 2xx responses (plus ``extra_commit_statuses``), roll back otherwise."""
+    autocommit_include_redirect = "autocommit_include_redirect"
+    """Commit on 2xx and 3xx responses (plus ``extra_commit_statuses``), roll back otherwise."""
+
+
+DEFAULT_COMMIT_MODE = CommitMode.manual
+
+CommitModeName = Literal["manual", "autocommit", "autocommit_include_redirect"]
+
+
+class LitestarConfig(TypedDict):
+    """Keys of ``extension_config["litestar"]`` on a sqlspec database config; every key is optional."""
+
+    connection_key: NotRequired[str]
+    """Dependency key of the request's connection. Default ``"db_connection"``."""
+    pool_key: NotRequired[str]
+    """Dependency key of the pool, and its key in ``app.state``. Default ``"db_pool"``."""
+    session_key: NotRequired[str]
+    """Dependency key of the request's driver session. Default ``"db_session"``."""
+    commit_mode: NotRequired[CommitModeName | CommitMode]
+    """``"manual"`` (default), ``"autocommit"`` or ``"autocommit_include_redirect"``."""
+    extra_commit_statuses: NotRequired[Iterable[int]]
+    """Further status codes that commit in the autocommit modes."""
+    extra_rollback_statuses: NotRequired[Iterable[int]]
+    """Status codes that always roll back, even when the commit mode would commit them."""
+    disable_di: NotRequired[bool]
+    """Register no dependencies and manage no request transactions for this config. Default ``False``."""
+    manage_lifespan: NotRequired[bool]
+    """Create the pool at startup and close it at shutdown. Default: ``not disable_di``."""
+    session_table: NotRequired[bool | str]
+    """Table of the SQL store; ``True`` means ``"litestar_session"``."""
+    channels_table: NotRequired[bool | str]
+    """Table of the channels backend; ``True`` means ``"litestar_channels"``."""
+    migrations_path: NotRequired[str | Path]
+    """Directory (or ``"module:subdir"``) of this extension's migrations."""
+    manage_schema: NotRequired[bool]
+    """Accepted for compatibility with sqlspec's extension."""
+    create_schema: NotRequired[bool]
+    """Accepted for compatibility with sqlspec's extension."""
+    enable_correlation_middleware: NotRequired[bool]
+    """Accepted for compatibility with sqlspec's extension."""
+    correlation_header: NotRequired[str]
+    """Accepted for compatibility with sqlspec's extension."""
+    correlation_headers: NotRequired[tuple[str, ...] | list[str]]
+    """Accepted for compatibility with sqlspec's extension."""
+    auto_trace_headers: NotRequired[bool]
+    """Accepted for compatibility with sqlspec's extension."""
+    enable_sqlcommenter_middleware: NotRequired[bool]
+    """Accepted for compatibility with sqlspec's extension."""
+
+
+_KNOWN_KEYS = frozenset(LitestarConfig.__annotations__)
+_BOOL_KEYS = ("disable_di", "manage_lifespan", "manage_schema", "create_schema")
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigSettings:
+    """Validated, immutable settings of one database config."""
+
+    label: str
+    connection_key: str
+    pool_key: str
+    session_key: str
+    commit_mode: CommitMode
+    extra_commit_statuses: frozenset[int]
+    extra_rollback_statuses: frozenset[int]
+    disable_di: bool
+    manage_lifespan: bool
+
+    @property
+    def dependency_keys(self) -> tuple[str, str, str]:
+        """The three dependency keys this config registers."""
+        return (self.connection_key, self.pool_key, self.session_key)
+
+    def commits(self, status: int) -> bool:
+        """Whether a response with ``status`` commits the request's transaction."""
+        if self.commit_mode is CommitMode.manual or status in self.extra_rollback_statuses:
+            return False
+        if status in self.extra_commit_statuses:
+            return True
+        upper = 400 if self.commit_mode is CommitMode.autocommit_include_redirect else 300
+        return 200 <= status < upper
+
+
+def config_label(config: Any) -> str:
+    """Name a config in messages: its type and, when set, its bind key."""
+    bind_key = getattr(config, "bind_key", None)
+    return f"{type(config).__name__}(bind_key={bind_key!r})" if bind_key else type(config).__name__
+
+
+def _fail(label: str, message: str) -> ImproperConfigurationError:
+    return ImproperConfigurationError(f'{label}: extension_config["litestar"] {message}')
+
+
+def _identifier(label: str, options: dict[str, Any], name: str, default: str) -> str:
+    value = options.get(name, default)
+    if not isinstance(value, str) or not value.isidentifier() or keyword.iskeyword(value):
+        raise _fail(label, f"{name}={value!r} is not a valid Python identifier (handler parameters are named by it)")
+    return value
+
+
+def _statuses(label: str, options: dict[str, Any], name: str) -> frozenset[int]:
+    value = options.get(name)
+    if value is None:
+        return frozenset()
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise _fail(label, f"{name}={value!r} must be an iterable of HTTP status codes (int)")
+    statuses = list(value)
+    for status in statuses:
+        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+            raise _fail(label, f"{name} contains {status!r}; allowed: int HTTP status codes from 100 to 599")
+    return frozenset(statuses)
+
+
+def read_settings(config: Any) -> ConfigSettings:
+    """Validate ``config.extension_config["litestar"]`` and return its settings.
+
+    Raises:
+        ImproperConfigurationError: naming the config and the bad value, for an unknown key (with the closest valid
+            one), a wrong type, an invalid commit mode or status code, overlapping statuses, or a key that is not a
+            valid Python identifier.
+    """
+    label = config_label(config)
+    extension_config = getattr(config, "extension_config", None) or {}
+    options = extension_config.get(EXTENSION_NAME) or {}
+    if not isinstance(options, dict):
+        raise _fail(label, f"must be a dict (LitestarConfig), got {type(options).__name__}")
+    for name in options:
+        if name not in _KNOWN_KEYS:
+            close = difflib.get_close_matches(str(name), sorted(_KNOWN_KEYS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(sorted(_KNOWN_KEYS))}"
+            raise _fail(label, f"has unknown key {name!r}{hint}")
+    for name in _BOOL_KEYS:
+        if name in options and not isinstance(options[name], bool):
+            raise _fail(label, f"{name}={options[name]!r} must be a bool")
+
+    raw_mode = options.get("commit_mode", DEFAULT_COMMIT_MODE)
+    try:
+        commit_mode = CommitMode(raw_mode)
+    except ValueError:
+        allowed = ", ".join(repr(mode.value) for mode in CommitMode)
+        raise _fail(label, f"commit_mode={raw_mode!r} is invalid; allowed: {allowed}") from None
+
+    commit_statuses = _statuses(label, options, "extra_commit_statuses")
+    rollback_statuses = _statuses(label, options, "extra_rollback_statuses")
+    if overlap := commit_statuses & rollback_statuses:
+        raise _fail(label, f"extra_commit_statuses and extra_rollback_statuses overlap on {sorted(overlap)}")
+
+    disable_di = bool(options.get("disable_di", False))
+    settings = ConfigSettings(
+        label=label,
+        connection_key=_identifier(label, options, "connection_key", DEFAULT_CONNECTION_KEY),
+        pool_key=_identifier(label, options, "pool_key", DEFAULT_POOL_KEY),
+        session_key=_identifier(label, options, "session_key", DEFAULT_SESSION_KEY),
+        commit_mode=commit_mode,
+        extra_commit_statuses=commit_statuses,
+        extra_rollback_statuses=rollback_statuses,
+        disable_di=disable_di,
+        manage_lifespan=bool(options.get("manage_lifespan", not disable_di)),
+    )
+    if len(set(settings.dependency_keys)) != 3:
+        raise _fail(label, f"uses one key twice among connection/pool/session keys {settings.dependency_keys}")
+    return settings

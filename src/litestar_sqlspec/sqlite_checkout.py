@@ -1,0 +1,99 @@
+"""Exclusive per-request checkout of sqlite3 connections for ``SqliteConfig``.
+
+``SqliteConfig``'s own pool hands out one connection per *thread*. Requests of an async server hop between worker
+threads, so two concurrent requests would share one connection (and one transaction). This pool gives each
+checkout a connection of its own, configured exactly like the config's pooled ones (``create_connection``), and
+keeps a few idle ones for reuse.
+"""
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from sqlspec.exceptions import ImproperConfigurationError
+
+from litestar_sqlspec.settings import config_label
+
+__all__ = ("SqliteCheckoutPool", "is_private_memory_database")
+
+DEFAULT_MAX_IDLE = 16
+
+
+def is_private_memory_database(config: Any) -> bool:
+    """Whether every new connection of ``config`` would open a different, empty in-memory database."""
+    database = str(config.connection_config.get("database", ":memory:"))
+    return (database == ":memory:" or "mode=memory" in database) and "cache=shared" not in database
+
+
+class SqliteCheckoutPool:
+    """A free list of sqlite3 connections; each checkout is exclusive until it is returned."""
+
+    __slots__ = ("_closed", "_config", "_idle", "_lock", "_max_idle", "checked_out")
+
+    def __init__(self, config: Any, max_idle: int = DEFAULT_MAX_IDLE) -> None:
+        if is_private_memory_database(config):
+            msg = (
+                f"{config_label(config)}: a private in-memory SQLite database is visible to one connection only, so "
+                "concurrent requests cannot share it. Use a file (connection_config={'database': 'app.db'}) or a "
+                "shared in-memory database ({'database': 'file:app?mode=memory&cache=shared', 'uri': True})."
+            )
+            raise ImproperConfigurationError(msg)
+        self._config = config
+        self._max_idle = max_idle
+        self._idle: list[Any] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self.checked_out = 0
+        """Connections checked out and not yet returned."""
+
+    @property
+    def idle(self) -> int:
+        """Connections waiting for reuse."""
+        return len(self._idle)
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Any]:
+        """Check a connection out; roll back what it left open and return it on exit (close it if it failed)."""
+        with self._lock:
+            if self._closed:
+                msg = f"{config_label(self._config)}: the connection pool is closed"
+                raise ImproperConfigurationError(msg)
+            connection = self._idle.pop() if self._idle else None
+            self.checked_out += 1
+        try:
+            if connection is None:
+                connection = self._config.create_connection()
+            try:
+                yield connection
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    connection.close()
+                raise
+            self._give_back(connection)
+        finally:
+            with self._lock:
+                self.checked_out -= 1
+
+    def _give_back(self, connection: Any) -> None:
+        try:
+            if connection.in_transaction:
+                connection.rollback()
+        except Exception:  # noqa: BLE001 - a connection that cannot roll back is not reused
+            with contextlib.suppress(Exception):
+                connection.close()
+            return
+        with self._lock:
+            if not self._closed and len(self._idle) < self._max_idle:
+                self._idle.append(connection)
+                return
+        connection.close()
+
+    def close(self) -> None:
+        """Close the idle connections; connections returned later are closed too."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            with contextlib.suppress(Exception):
+                connection.close()

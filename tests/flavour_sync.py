@@ -1,0 +1,25 @@
+"""What differs for the sync test flavour: sync handlers run in worker threads, concurrency comes from threads."""
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+import time
+from typing import Any
+
+__all__ = ("HANDLER", "eventually", "gather")
+
+HANDLER: dict[str, Any] = {"sync_to_thread": True}
+"""Extra route-handler options: sync handlers run in a worker thread."""
+
+
+def gather(function: Callable[[int], Any], count: int) -> list[Any]:
+    """Run ``function(0) … function(count - 1)`` concurrently in threads and return their results in order."""
+    with ThreadPoolExecutor(max_workers=min(count, 64)) as pool:
+        return list(pool.map(function, range(count)))
+
+
+def eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Poll ``predicate`` until it holds or ``timeout`` seconds pass; return its last value."""
+    deadline = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return predicate()
