@@ -61,6 +61,8 @@ class Database:
     dialect: str
     factory: Callable[[dict[str, Any]], Any]
     sqlite_path: Path | None = None
+    fds_per_connection: int = 1
+    """Unpooled kinds are counted by the file descriptors open on the database (ADBC's SQLite driver opens two)."""
     table: str = field(default_factory=lambda: f"items_{uuid.uuid4().hex[:10]}")
     made: list[Any] = field(default_factory=list)
 
@@ -110,7 +112,9 @@ class Database:
         """Connections of ``config`` currently out of its pool (or open, for configs without a pool)."""
         if not self.pooled:
             assert self.sqlite_path is not None
-            return open_fds_to(self.sqlite_path)
+            connections, rest = divmod(open_fds_to(self.sqlite_path), self.fds_per_connection)
+            assert rest == 0
+            return connections
         checkout = plugin._runtime_for(config).checkout_pool  # SqliteConfig: the plugin's exclusive checkout pool
         if checkout is not None:
             return int(checkout.checked_out)

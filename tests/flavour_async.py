@@ -1,11 +1,14 @@
 """What differs for the async test flavour. ``scripts/generate_sync.py`` maps imports of it to ``flavour_sync``."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
+import httpx
+from litestar import Litestar
 
-__all__ = ("HANDLER", "eventually", "gather")
+__all__ = ("HANDLER", "eventually", "gather", "serve")
 
 HANDLER: dict[str, Any] = {}
 """Extra route-handler options: none for async handlers."""
@@ -30,3 +33,15 @@ async def eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> boo
         while not predicate():
             await anyio.sleep(0.01)
     return predicate()
+
+
+@asynccontextmanager
+async def serve(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """Run ``app`` (lifespan included) in this event loop and yield a client that calls it concurrently.
+
+    Litestar's ``AsyncTestClient`` runs the app in a portal thread and blocks the caller's loop for each request,
+    which would serialise concurrent requests; this does not.
+    """
+    transport = httpx.ASGITransport(app=app)
+    async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+        yield client

@@ -1,11 +1,15 @@
 """What differs for the sync test flavour: sync handlers run in worker threads, concurrency comes from threads."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 import time
 from typing import Any
 
-__all__ = ("HANDLER", "eventually", "gather")
+from litestar import Litestar
+from litestar.testing import TestClient
+
+__all__ = ("HANDLER", "eventually", "gather", "serve")
 
 HANDLER: dict[str, Any] = {"sync_to_thread": True}
 """Extra route-handler options: sync handlers run in a worker thread."""
@@ -23,3 +27,10 @@ def eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
     while not predicate() and time.monotonic() < deadline:
         time.sleep(0.01)
     return predicate()
+
+
+@contextmanager
+def serve(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    """Run ``app`` (lifespan included) in a portal thread and yield a client that threads may share."""
+    with TestClient(app=app, timeout=60) as client:
+        yield client

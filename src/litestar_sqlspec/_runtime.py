@@ -4,6 +4,7 @@ This is the async facade over the flavour layers: an async config awaits ``_asyn
 config runs the generated ``_sync`` twins in worker threads. The flavour is chosen once, here, by ``config.is_async``.
 """
 
+import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -21,10 +22,14 @@ from litestar_sqlspec._sync import SyncConnectionLease, close_pool_sync, open_po
 from litestar_sqlspec.settings import ConfigSettings, read_settings
 from litestar_sqlspec.sqlite_checkout import SqliteCheckoutPool
 
-__all__ = ("LEASES_KEY", "ConfigRuntime", "Slot", "build_runtimes", "request_slots")
+__all__ = ("LEASES_KEY", "LOOP_TOKEN_KEY", "ConfigRuntime", "Slot", "build_runtimes", "request_slots")
+
+logger = logging.getLogger("litestar_sqlspec")
 
 LEASES_KEY = "_litestar_sqlspec_leases"
 """Key in ``scope["state"]`` of the request's ``{connection_key: Slot}`` mapping, set by the middleware."""
+LOOP_TOKEN_KEY = "_litestar_sqlspec_loop"
+"""Key in ``scope["state"]`` of the request's event loop token, for sync code running in worker threads."""
 
 
 class Flavour(NamedTuple):
@@ -103,7 +108,12 @@ class ConfigRuntime:
 
     async def startup(self, state: State) -> None:
         """Create the pool and publish it at ``state[pool_key]``."""
-        pool = await self._flavour.run(self._flavour.open_pool, self.config)
+        try:
+            pool = await self._flavour.run(self._flavour.open_pool, self.config)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._close_quietly()
+            raise
         self._pool_closed = False
         if self._checkout is not None:
             self._checkout = SqliteCheckoutPool(self.config)
@@ -118,6 +128,12 @@ class ConfigRuntime:
         if self._checkout is not None:
             self._checkout.close()
         await self._flavour.run(self._flavour.close_pool, self.config)
+
+    async def _close_quietly(self) -> None:
+        try:
+            await self._flavour.run(self._flavour.close_pool, self.config)
+        except Exception:  # noqa: BLE001 - the pool failed to open; its opening error is the one raised
+            logger.debug("%s: closing a pool that failed to open also failed", self.settings.label, exc_info=True)
 
     def _limit_threads_to(self, pool: Any) -> None:
         # A sync pool blocks its caller while it waits for a free connection. Gate checkouts with an async semaphore

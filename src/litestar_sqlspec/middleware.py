@@ -2,9 +2,11 @@
 
 import logging
 
+import anyio.lowlevel
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
 
-from litestar_sqlspec._runtime import LEASES_KEY, Slot
+from litestar_sqlspec._runtime import LEASES_KEY, LOOP_TOKEN_KEY, Slot
 
 __all__ = ("TransactionMiddleware",)
 
@@ -17,18 +19,22 @@ async def finish_slots(slots: dict[str, Slot], status: int | None) -> None:
     """End every checked-out connection's transaction and release it.
 
     Commits where the config's commit mode says so for ``status`` (``None``: the request failed, roll back) and the
-    request did not fail. Every connection is released even when one commit fails; the first failure is raised.
+    request did not fail. Rollbacks run first, so that their locks are gone before anything commits (two SQLite
+    connections of one request would otherwise wait on each other). Every connection is released even when a
+    commit fails; after a failed commit the rest roll back, and the first failure is raised.
     """
+    leases = [slot for slot in slots.values() if slot.lease is not None]
+    slots.clear()
+    decided = [
+        (slot, status is not None and not slot.lease.failed and slot.runtime.settings.commits(status))
+        for slot in leases
+    ]
+    decided.sort(key=lambda pair: pair[1])
     first_error: Exception | None = None
-    while slots:
-        _, slot = slots.popitem()
-        lease = slot.lease
-        if lease is None:
-            continue
+    for slot, commit in decided:
         runtime = slot.runtime
-        commit = status is not None and first_error is None and not lease.failed and runtime.settings.commits(status)
         try:
-            await runtime.finish(lease, commit)
+            await runtime.finish(slot.lease, commit and first_error is None)
         except Exception as exc:  # noqa: BLE001 - the others are still released; the first error is raised below
             logger.error("%s: commit failed", runtime.settings.label, exc_info=True)
             first_error = first_error or exc
@@ -45,22 +51,38 @@ class TransactionMiddleware:
     it closes normally and rolls back otherwise.
     """
 
-    __slots__ = ("app",)
+    __slots__ = ("app", "capture_loop_token")
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, capture_loop_token: bool = False) -> None:
+        """Wrap ``app``.
+
+        Args:
+            app: the ASGI app to wrap.
+            capture_loop_token: record the event loop in the scope, so that sync code in worker threads can check
+                out a sync config's connection through it (``provide_request_session_sync``).
+        """
         self.app = app
+        self.capture_loop_token = capture_loop_token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         slots: dict[str, Slot] = {}
-        scope["state"][LEASES_KEY] = slots
+        state = scope["state"]
+        state[LEASES_KEY] = slots
+        if self.capture_loop_token:
+            state[LOOP_TOKEN_KEY] = anyio.lowlevel.current_token()
 
         async def send_after_finishing(message: Message) -> None:
             if slots:
                 if message["type"] == "http.response.start":
-                    await finish_slots(slots, message["status"])
+                    try:
+                        await finish_slots(slots, message["status"])
+                    except Exception:
+                        # Nothing was sent: let Litestar's exception handling answer with an error response.
+                        ScopeState.from_scope(scope).response_started = False
+                        raise
                 elif message["type"] == "websocket.close":
                     await finish_slots(slots, 200 if message.get("code", _NORMAL_CLOSE) == _NORMAL_CLOSE else None)
             await send(message)

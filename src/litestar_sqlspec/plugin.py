@@ -10,13 +10,14 @@ import anyio.from_thread
 from click import Group
 from litestar.config.app import AppConfig
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.plugins import CLIPlugin, InitPluginProtocol
 from litestar.types import Scope
 from sqlspec.base import SQLSpec
 from sqlspec.exceptions import ImproperConfigurationError
 from sqlspec.loader import SQLFileLoader
 
-from litestar_sqlspec._runtime import ConfigRuntime, build_runtimes, request_slots
+from litestar_sqlspec._runtime import LOOP_TOKEN_KEY, ConfigRuntime, build_runtimes, request_slots
 from litestar_sqlspec.middleware import TransactionMiddleware
 
 if TYPE_CHECKING:
@@ -117,8 +118,10 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
                 msg = f"SQLSpecPlugin: the app already has a dependency named {key!r}; rename the plugin's key"
                 raise ImproperConfigurationError(msg)
             app_config.dependencies[key] = provider
-        if any(not runtime.settings.disable_di for runtime in self._runtimes):
-            app_config.middleware.insert(0, TransactionMiddleware)
+        managed = [runtime for runtime in self._runtimes if not runtime.settings.disable_di]
+        if managed:
+            capture = any(not runtime.is_async for runtime in managed)
+            app_config.middleware.insert(0, DefineMiddleware(TransactionMiddleware, capture_loop_token=capture))
         return app_config
 
     def _dependencies(self) -> dict[str, Provide]:
@@ -174,7 +177,8 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
             for runtime in runtimes:
                 if runtime.config.bind_key == key:
                     return runtime
-            for runtime in runtimes:
+            # configs that registered their keys come first: a disable_di config registers none
+            for runtime in sorted(runtimes, key=lambda each: each.settings.disable_di):
                 if key in runtime.settings.dependency_keys:
                     return runtime
         else:
@@ -231,7 +235,7 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
                 "provide_request_session_async"
             )
             raise ImproperConfigurationError(msg)
-        return anyio.from_thread.run(runtime.lease, scope)
+        return anyio.from_thread.run(runtime.lease, scope, token=scope["state"].get(LOOP_TOKEN_KEY))
 
     def provide_request_connection_sync(self, key: Any, state: "State", scope: Scope) -> Any:
         """The request's connection for a sync config, from sync code running in a worker thread."""

@@ -32,7 +32,7 @@ def _database(kind: str, tmp_path: Path) -> Database:
         kind,
         "postgres",
         lambda ext: PsycopgAsyncConfig(
-            connection_config={"conninfo": dsn, "min_size": 1, "max_size": POOL_SIZE}, extension_config=ext
+            connection_config={"conninfo": dsn, "min_size": POOL_SIZE, "max_size": POOL_SIZE}, extension_config=ext
         ),
     )
 

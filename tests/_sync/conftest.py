@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlspec.adapters.adbc import AdbcConfig
@@ -11,6 +12,12 @@ from sqlspec.adapters.sqlite import SqliteConfig
 from tests.databases import Database, require_postgres
 
 POOL_SIZE = 5
+
+
+def _wait_when_busy(connection: Any) -> None:
+    # ADBC's SQLite driver sets no busy timeout: concurrent writers would fail at once with "database is locked".
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout = 5000")
 
 
 def _database(kind: str, tmp_path: Path) -> Database:
@@ -27,16 +34,19 @@ def _database(kind: str, tmp_path: Path) -> Database:
             kind,
             "sqlite",
             lambda ext: AdbcConfig(
-                connection_config={"driver_name": "adbc_driver_sqlite", "uri": str(path)}, extension_config=ext
+                connection_config={"driver_name": "adbc_driver_sqlite", "uri": str(path)},
+                driver_features={"on_connection_create": _wait_when_busy},
+                extension_config=ext,
             ),
             sqlite_path=path,
+            fds_per_connection=2,
         )
     dsn = require_postgres()
     return Database(
         kind,
         "postgres",
         lambda ext: PsycopgSyncConfig(
-            connection_config={"conninfo": dsn, "min_size": 1, "max_size": POOL_SIZE}, extension_config=ext
+            connection_config={"conninfo": dsn, "min_size": POOL_SIZE, "max_size": POOL_SIZE}, extension_config=ext
         ),
     )
 

@@ -16,7 +16,7 @@ from sqlspec.driver import SyncDriverAdapterBase
 
 from tests.apps import make_app
 from tests.databases import Database
-from tests.flavour_sync import HANDLER, eventually
+from tests.flavour_sync import HANDLER, eventually, serve
 
 
 def routes(db: Database) -> list[Any]:
@@ -85,7 +85,7 @@ def test_commit_mode_decides_by_status(
 ) -> None:
     config = db.config(commit_mode=mode, **extra)
     app, plugin = make_app(config, route_handlers=routes(db))
-    with TestClient(app=app) as client:
+    with serve(app) as client:
         response = client.post(path, params={"name": "row"})
         assert response.status_code == (500 if path == "/raise" else int(path.rsplit("/", 1)[1]))
         assert db.names() == (["row"] if committed else [])
@@ -96,7 +96,7 @@ def test_commit_mode_decides_by_status(
 def test_explicit_commit_stays_and_the_rest_rolls_back(db: Database, mode: str) -> None:
     config = db.config(commit_mode=mode)
     app, plugin = make_app(config, route_handlers=routes(db))
-    with TestClient(app=app) as client:
+    with serve(app) as client:
         response = client.post("/commit-then-raise", params={"name": "kept"})
         assert response.status_code == 500
         assert db.names() == ["kept"]
@@ -106,7 +106,7 @@ def test_explicit_commit_stays_and_the_rest_rolls_back(db: Database, mode: str) 
 def test_each_request_ends_its_own_transaction(db: Database) -> None:
     config = db.config(commit_mode="autocommit")
     app, plugin = make_app(config, route_handlers=routes(db))
-    with TestClient(app=app) as client:
+    with serve(app) as client:
         for index, code in enumerate((201, 400, 201, 500, 204)):
             response = client.post(f"/status/{code}", params={"name": f"r{index}"})
             assert response.status_code == code
@@ -132,3 +132,26 @@ def test_websocket_receives_a_session(db: Database, mode: str, committed: bool) 
         # The test client runs the socket's app in a task of its own: wait for it to end.
         assert eventually(lambda: db.checked_out(plugin, config) == 0)
         assert db.names() == (["hello"] if committed else [])
+
+
+def test_failed_commit_answers_with_an_error_and_keeps_nothing(db: Database) -> None:
+    if db.dialect != "postgres":
+        pytest.skip("SQLite has no deferrable constraint that fails at COMMIT; PostgreSQL does")
+    db.execute(f"ALTER TABLE {db.table} ADD CONSTRAINT {db.table}_unique UNIQUE (name) DEFERRABLE INITIALLY DEFERRED")
+    insert = db.insert_sql()
+
+    @post("/duplicate", **HANDLER)
+    def duplicate(db_session: NamedDependency[SyncDriverAdapterBase]) -> None:
+        db_session.execute(insert, {"name": "twice"})
+        db_session.execute(insert, {"name": "twice"})  # only checked at COMMIT
+
+    config = db.config(commit_mode="autocommit")
+    app, plugin = make_app(config, route_handlers=[duplicate, *routes(db)])
+    with serve(app) as client:
+        response = client.post("/duplicate")
+        assert response.status_code == 500
+        assert db.names() == []
+        assert db.checked_out(plugin, config) == 0
+        # the pool is healthy afterwards
+        assert (client.post("/status/201", params={"name": "after"})).status_code == 201
+        assert db.names() == ["after"]

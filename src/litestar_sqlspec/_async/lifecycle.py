@@ -10,8 +10,16 @@ AsyncAnyConfig = AsyncDatabaseConfig[Any, Any, Any] | NoPoolAsyncConfig[Any, Any
 
 
 async def open_pool_async(config: AsyncAnyConfig) -> Any:
-    """Create the config's pool (``None`` for a config without a pool) and return it."""
-    return await config.create_pool()
+    """Create the config's pool (``None`` for a config without a pool) and return it.
+
+    A pool that opens in the background (psycopg_pool) is waited for, so that an unreachable database fails the
+    application's startup, naming the config, instead of its first requests.
+    """
+    pool = await config.create_pool()
+    wait = getattr(pool, "wait", None)
+    if wait is not None:
+        await wait(timeout=getattr(pool, "timeout", 30.0))
+    return pool
 
 
 async def close_pool_async(config: AsyncAnyConfig) -> None:

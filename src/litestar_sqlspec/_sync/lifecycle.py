@@ -12,8 +12,16 @@ SyncAnyConfig = SyncDatabaseConfig[Any, Any, Any] | NoPoolSyncConfig[Any, Any]
 
 
 def open_pool_sync(config: SyncAnyConfig) -> Any:
-    """Create the config's pool (``None`` for a config without a pool) and return it."""
-    return config.create_pool()
+    """Create the config's pool (``None`` for a config without a pool) and return it.
+
+    A pool that opens in the background (psycopg_pool) is waited for, so that an unreachable database fails the
+    application's startup, naming the config, instead of its first requests.
+    """
+    pool = config.create_pool()
+    wait = getattr(pool, "wait", None)
+    if wait is not None:
+        wait(timeout=getattr(pool, "timeout", 30.0))
+    return pool
 
 
 def close_pool_sync(config: SyncAnyConfig) -> None:
