@@ -97,7 +97,7 @@ class Database:
         """The names committed to the table, read through a separate connection."""
         connection = self._raw()
         try:
-            rows = connection.execute(f"SELECT name FROM {self.table} ORDER BY name").fetchall()  # noqa: S608
+            rows = connection.execute(f"SELECT name FROM {self.table} ORDER BY name").fetchall()
         finally:
             connection.close()
         return [row[0] for row in rows]

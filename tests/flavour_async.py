@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import httpx
@@ -42,6 +42,6 @@ async def serve(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     Litestar's ``AsyncTestClient`` runs the app in a portal thread and blocks the caller's loop for each request,
     which would serialise concurrent requests; this does not.
     """
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=cast("Any", app))  # Litestar's ASGI types are narrower than httpx's
     async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
         yield client

@@ -1,9 +1,9 @@
 """What differs for the sync test flavour: sync handlers run in worker threads, concurrency comes from threads."""
 
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-import time
 from typing import Any
 
 from litestar import Litestar

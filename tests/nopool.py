@@ -36,9 +36,7 @@ class AiosqliteNoPoolConfig(NoPoolAsyncConfig[aiosqlite.Connection, AiosqliteDri
     connection_type: ClassVar[type[Any]] = aiosqlite.Connection
 
     def __init__(self, *, database: str, **kwargs: Any) -> None:
-        super().__init__(
-            connection_config={"database": database}, statement_config=default_statement_config, **kwargs
-        )
+        super().__init__(connection_config={"database": database}, statement_config=default_statement_config, **kwargs)
 
     async def create_connection(self) -> aiosqlite.Connection:
         return await aiosqlite.connect(self.connection_config["database"])

@@ -9,7 +9,7 @@ from litestar import Litestar, get
 from litestar.di import NamedDependency
 from litestar.testing import AsyncTestClient, TestClient
 from sqlspec import SQLSpec
-from sqlspec.adapters.aiosqlite import AiosqliteConfig, AiosqliteDriver
+from sqlspec.adapters.aiosqlite import AiosqliteConfig
 from sqlspec.adapters.oracledb import OracleAsyncConfig, OracleAsyncDriver, OracleSyncConfig, OracleSyncDriver
 from sqlspec.adapters.psycopg import PsycopgAsyncConfig
 from sqlspec.adapters.sqlite import SqliteConfig
@@ -29,12 +29,24 @@ def aiosqlite(path: Path, bind_key: str | None = None, **litestar: Any) -> Aiosq
 
 def test_configs_are_found_by_instance_type_bind_key_and_dependency_key(tmp_path: Path) -> None:
     first = aiosqlite(tmp_path / "a.db", bind_key="primary")
-    second = aiosqlite(tmp_path / "b.db", bind_key="reports", session_key="reports_session",
-                       connection_key="reports_connection", pool_key="reports_pool")
-    third = SqliteConfig(connection_config={"database": str(tmp_path / "c.db")}, bind_key="legacy",
-                         extension_config={"litestar": {"session_key": "legacy_session",
-                                                        "connection_key": "legacy_connection",
-                                                        "pool_key": "legacy_pool"}})
+    second = aiosqlite(
+        tmp_path / "b.db",
+        bind_key="reports",
+        session_key="reports_session",
+        connection_key="reports_connection",
+        pool_key="reports_pool",
+    )
+    third = SqliteConfig(
+        connection_config={"database": str(tmp_path / "c.db")},
+        bind_key="legacy",
+        extension_config={
+            "litestar": {
+                "session_key": "legacy_session",
+                "connection_key": "legacy_connection",
+                "pool_key": "legacy_pool",
+            }
+        },
+    )
     _, plugin = make_app(first, second, third, route_handlers=[])
     assert plugin.config == [first, second, third]
     assert plugin.get_config(second) is second
@@ -88,12 +100,13 @@ async def test_on_demand_access_outside_the_plugins_middleware_is_refused(tmp_pa
 
 async def test_sync_accessors_refuse_what_would_block_or_cannot_work(tmp_path: Path) -> None:
     async_config = aiosqlite(tmp_path / "a.db")
-    sync_config = SqliteConfig(connection_config={"database": str(tmp_path / "b.db")},
-                               extension_config={"litestar": {"session_key": "s2", "connection_key": "c2",
-                                                              "pool_key": "p2"}})
+    sync_config = SqliteConfig(
+        connection_config={"database": str(tmp_path / "b.db")},
+        extension_config={"litestar": {"session_key": "s2", "connection_key": "c2", "pool_key": "p2"}},
+    )
     app, plugin = make_app(async_config, sync_config, route_handlers=[])
     scope: Any = {"type": "http", "state": {LEASES_KEY: {}}}
-    with pytest.raises(ImproperConfigurationError, match="is async: use `await plugin.provide_request_session_async"):
+    with pytest.raises(ImproperConfigurationError, match=r"is async: use `await plugin\.provide_request_session_async"):
         plugin.provide_request_session(async_config, app.state, scope)
     with pytest.raises(ImproperConfigurationError, match="would block the event loop"):
         plugin.provide_request_session_sync(sync_config, app.state, scope)
@@ -118,7 +131,7 @@ def test_unreachable_database_fails_startup_naming_the_config() -> None:
         bind_key="orders",
     )
     app, _ = make_app(config, route_handlers=[])
-    with pytest.raises(BaseException) as raised, TestClient(app):  # noqa: PT011, PT012 - the client wraps it in a group
+    with pytest.raises(BaseException) as raised, TestClient(app):  # noqa: PT011 - the client wraps it in a group
         pass
     error = raised.value
     while isinstance(error, BaseExceptionGroup):
@@ -128,12 +141,15 @@ def test_unreachable_database_fails_startup_naming_the_config() -> None:
     assert config.connection_instance is None  # the half-opened pool was closed
 
 
-@pytest.mark.parametrize(("config_type", "driver_type"), [(OracleAsyncConfig, OracleAsyncDriver),
-                                                          (OracleSyncConfig, OracleSyncDriver)])
+@pytest.mark.parametrize(
+    ("config_type", "driver_type"), [(OracleAsyncConfig, OracleAsyncDriver), (OracleSyncConfig, OracleSyncDriver)]
+)
 def test_oracle_configs_are_wired_without_a_server(config_type: Any, driver_type: Any) -> None:
     # No Oracle server can run here: this checks everything that needs none. Requests fail cleanly.
-    config = config_type(connection_config={"dsn": "127.0.0.1:1/FREEPDB1", "user": "app", "password": "secret"},
-                         extension_config={"litestar": {"commit_mode": "autocommit"}})
+    config = config_type(
+        connection_config={"dsn": "127.0.0.1:1/FREEPDB1", "user": "app", "password": "secret"},
+        extension_config={"litestar": {"commit_mode": "autocommit"}},
+    )
 
     @get("/oracle")
     async def oracle(db_session: NamedDependency[Any]) -> str:

@@ -77,7 +77,12 @@ def test_defaults_and_commit_rules() -> None:
     assert not any(settings.commits(status) for status in (200, 201, 302, 400, 500))
 
     auto = read_settings(config({"commit_mode": CommitMode.autocommit, "extra_commit_statuses": [418]}))
-    assert [status for status in (200, 204, 299, 300, 302, 400, 418, 500) if auto.commits(status)] == [200, 204, 299, 418]
+    assert [status for status in (200, 204, 299, 300, 302, 400, 418, 500) if auto.commits(status)] == [
+        200,
+        204,
+        299,
+        418,
+    ]
     redirect = read_settings(config({"commit_mode": "autocommit_include_redirect", "extra_rollback_statuses": [301]}))
     assert [status for status in (200, 301, 302, 399, 400) if redirect.commits(status)] == [200, 302, 399]
     assert read_settings(config({"disable_di": True})).manage_lifespan is False

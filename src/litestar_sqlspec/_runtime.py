@@ -28,7 +28,7 @@ logger = logging.getLogger("litestar_sqlspec")
 
 LEASES_KEY = "_litestar_sqlspec_leases"
 """Key in ``scope["state"]`` of the request's ``{connection_key: Slot}`` mapping, set by the middleware."""
-LOOP_TOKEN_KEY = "_litestar_sqlspec_loop"
+LOOP_TOKEN_KEY = "_litestar_sqlspec_loop"  # noqa: S105 - a scope key, not a secret
 """Key in ``scope["state"]`` of the request's event loop token, for sync code running in worker threads."""
 
 
@@ -132,7 +132,7 @@ class ConfigRuntime:
     async def _close_quietly(self) -> None:
         try:
             await self._flavour.run(self._flavour.close_pool, self.config)
-        except Exception:  # noqa: BLE001 - the pool failed to open; its opening error is the one raised
+        except Exception:
             logger.debug("%s: closing a pool that failed to open also failed", self.settings.label, exc_info=True)
 
     def _limit_threads_to(self, pool: Any) -> None:

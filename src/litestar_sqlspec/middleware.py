@@ -3,6 +3,7 @@
 import logging
 
 import anyio.lowlevel
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
@@ -35,7 +36,7 @@ async def finish_slots(slots: dict[str, Slot], status: int | None) -> None:
         runtime = slot.runtime
         try:
             await runtime.finish(slot.lease, commit and first_error is None)
-        except Exception as exc:  # noqa: BLE001 - the others are still released; the first error is raised below
+        except Exception as exc:
             logger.error("%s: commit failed", runtime.settings.label, exc_info=True)
             first_error = first_error or exc
     if first_error is not None:
@@ -65,9 +66,7 @@ class TransactionMiddleware:
         self.capture_loop_token = capture_loop_token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
+        """Serve one HTTP request or websocket (Litestar runs route middleware for no other scope)."""
         slots: dict[str, Slot] = {}
         state = scope["state"]
         state[LEASES_KEY] = slots
@@ -96,11 +95,11 @@ class TransactionMiddleware:
         if slots:
             # An HTTP request that returned without starting a response failed; a websocket that ended without an
             # error (its handler returned, or the client closed) succeeded.
-            await _finish_quietly(slots, 200 if scope["type"] == "websocket" else None)
+            await _finish_quietly(slots, 200 if scope["type"] == ScopeType.WEBSOCKET else None)
 
 
 async def _finish_quietly(slots: dict[str, Slot], status: int | None) -> None:
     try:
         await finish_slots(slots, status)
-    except Exception:  # noqa: BLE001 - nothing is left to answer; the commit failure is logged by finish_slots
+    except Exception:
         logger.debug("finishing connections after the response raised", exc_info=True)

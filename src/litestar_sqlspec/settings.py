@@ -4,7 +4,7 @@ import difflib
 import keyword
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, NotRequired, TypedDict
 
@@ -29,7 +29,7 @@ DEFAULT_POOL_KEY = "db_pool"
 DEFAULT_SESSION_KEY = "db_session"
 
 
-class CommitMode(str, Enum):
+class CommitMode(StrEnum):
     """When the plugin ends a request's transaction for the handler.
 
     Members compare equal to their string values, so ``"autocommit"`` and ``CommitMode.autocommit`` are interchangeable.

@@ -2,7 +2,6 @@
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlspec.adapters.aiosqlite import AiosqliteConfig
@@ -26,7 +25,9 @@ def _database(kind: str, tmp_path: Path) -> Database:
             sqlite_path=path,
         )
     if kind == "nopool_async":
-        return Database(kind, "sqlite", lambda ext: AiosqliteNoPoolConfig(database=str(path), extension_config=ext), path)
+        return Database(
+            kind, "sqlite", lambda ext: AiosqliteNoPoolConfig(database=str(path), extension_config=ext), path
+        )
     dsn = require_postgres()
     return Database(
         kind,
@@ -45,5 +46,3 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
     for config in database.made:
         await config.close_pool()
     database.teardown()
-
-

@@ -141,7 +141,7 @@ async def test_two_configs_get_their_own_keys_and_connections(db: Database) -> N
     async def both(
         db_session: NamedDependency[AsyncDriverAdapterBase], other_session: NamedDependency[AsyncDriverAdapterBase]
     ) -> dict[str, Any]:
-        counted = await other_session.select_value(f"SELECT COUNT(*) FROM {db.table}")  # noqa: S608
+        counted = await other_session.select_value(f"SELECT COUNT(*) FROM {db.table}")
         await db_session.execute(insert, {"name": "first"})
         return {"distinct": db_session.connection is not other_session.connection, "counted": counted}
 

@@ -21,7 +21,9 @@ def routes(db: Database) -> list[Any]:
     insert = db.insert_sql()
 
     @post("/status/{code:int}", **HANDLER)
-    async def respond_with(code: FromPath[int], name: FromQuery[str], db_session: NamedDependency[AsyncDriverAdapterBase]) -> Response[None]:
+    async def respond_with(
+        code: FromPath[int], name: FromQuery[str], db_session: NamedDependency[AsyncDriverAdapterBase]
+    ) -> Response[None]:
         await db_session.execute(insert, {"name": name})
         return Response(None, status_code=code)
 
@@ -39,7 +41,10 @@ def routes(db: Database) -> list[Any]:
 
     @post("/connection/{code:int}", **HANDLER)
     async def through_connection(
-        code: FromPath[int], name: FromQuery[str], db_connection: NamedDependency[Any], db_session: NamedDependency[AsyncDriverAdapterBase]
+        code: FromPath[int],
+        name: FromQuery[str],
+        db_connection: NamedDependency[Any],
+        db_session: NamedDependency[AsyncDriverAdapterBase],
     ) -> Response[None]:
         assert db_session.connection is db_connection
         await db_session.execute(insert, {"name": name})

@@ -143,7 +143,7 @@ def test_two_configs_get_their_own_keys_and_connections(db: Database) -> None:
     def both(
         db_session: NamedDependency[SyncDriverAdapterBase], other_session: NamedDependency[SyncDriverAdapterBase]
     ) -> dict[str, Any]:
-        counted = other_session.select_value(f"SELECT COUNT(*) FROM {db.table}")  # noqa: S608
+        counted = other_session.select_value(f"SELECT COUNT(*) FROM {db.table}")
         db_session.execute(insert, {"name": "first"})
         return {"distinct": db_session.connection is not other_session.connection, "counted": counted}
 

@@ -74,7 +74,7 @@ class SyncConnectionLease:
         except Exception as exc:
             try:
                 context.__exit__(type(exc), exc, exc.__traceback__)
-            except Exception:  # noqa: BLE001 - the first error is the one worth raising or logging
+            except Exception:
                 logger.debug("releasing a connection after a failed transaction end also failed", exc_info=True)
             if commit:
                 raise
