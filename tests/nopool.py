@@ -39,7 +39,9 @@ class AiosqliteNoPoolConfig(NoPoolAsyncConfig[aiosqlite.Connection, AiosqliteDri
         super().__init__(connection_config={"database": database}, statement_config=default_statement_config, **kwargs)
 
     async def create_connection(self) -> aiosqlite.Connection:
-        return await aiosqlite.connect(self.connection_config["database"])
+        # One connection per request and no pool to bound them: under a burst of writers SQLite's busy waits can
+        # exceed the default 5 s, so wait longer.
+        return await aiosqlite.connect(self.connection_config["database"], timeout=30)
 
     def provide_connection(self, *args: Any, **kwargs: Any) -> _OpenConnection:
         return _OpenConnection(self)

@@ -6,8 +6,9 @@ config runs the generated ``_sync`` twins in worker threads. The flavour is chos
 
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, NamedTuple
 
 import anyio
@@ -21,15 +22,24 @@ from litestar_sqlspec._async import AsyncConnectionLease, close_pool_async, open
 from litestar_sqlspec._sync import SyncConnectionLease, close_pool_sync, open_pool_sync
 from litestar_sqlspec.settings import ConfigSettings, read_settings
 from litestar_sqlspec.sqlite_checkout import SqliteCheckoutPool
+from litestar_sqlspec.transactions import has_open_transaction
 
-__all__ = ("LEASES_KEY", "LOOP_TOKEN_KEY", "ConfigRuntime", "Slot", "build_runtimes", "request_slots")
+__all__ = (
+    "LEASES_KEY",
+    "LOOP_KEY",
+    "ConfigRuntime",
+    "Slot",
+    "build_runtimes",
+    "mark_request_failed",
+    "request_slots",
+)
 
 logger = logging.getLogger("litestar_sqlspec")
 
 LEASES_KEY = "_litestar_sqlspec_leases"
 """Key in ``scope["state"]`` of the request's ``{connection_key: Slot}`` mapping, set by the middleware."""
-LOOP_TOKEN_KEY = "_litestar_sqlspec_loop"  # noqa: S105 - a scope key, not a secret
-"""Key in ``scope["state"]`` of the request's event loop token, for sync code running in worker threads."""
+LOOP_KEY = "_litestar_sqlspec_loop"
+"""Key in ``scope["state"]`` of the request's event loop, for sync code running in worker threads."""
 
 
 class Flavour(NamedTuple):
@@ -187,6 +197,11 @@ class ConfigRuntime:
         if self._pool_closed:
             msg = f"{self.settings.label}: the connection pool is closed (the application has shut down)"
             raise ImproperConfigurationError(msg)
+        if self._checkout is not None and (idle := self._checkout.take_idle()) is not None:
+            # An idle SQLite connection changes hands without I/O: no worker thread needed.
+            lease = self._flavour.lease_type(self.config, partial(self._checkout.connection, idle))
+            lease.acquire()
+            return lease
         lease = self._flavour.lease_type(self.config, self._open_context)
         limiter = self._limiter
         if limiter is None:
@@ -205,10 +220,20 @@ class ConfigRuntime:
         return lease
 
     async def finish(self, lease: Any, commit: bool) -> None:
-        """End the lease's transaction (commit or roll back) and release its connection, even when cancelled."""
+        """End the lease's transaction (commit or roll back) and release its connection, on every path."""
         try:
-            with anyio.CancelScope(shield=True):
+            if self._checkout is not None and has_open_transaction(lease.connection) is False:
+                lease.finish(commit)  # nothing to end, and a SQLite connection goes back to the free list without I/O
+            else:
                 await self._flavour.run(lease.finish, commit)
+        except BaseException:
+            if lease.active:  # interrupted (cancelled) midway: complete the release, shielded from cancellation
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await self._flavour.run(lease.finish, False)
+                    except Exception:
+                        logger.warning("%s: releasing a connection failed", self.settings.label, exc_info=True)
+            raise
         finally:
             if self._limiter is not None:
                 self._limiter.release()
@@ -221,23 +246,21 @@ class ConfigRuntime:
             msg = f"{self.settings.label}: no pool at app.state[{self.settings.pool_key!r}] (is the app started?)"
             raise ImproperConfigurationError(msg) from None
 
-    async def provide_connection(self, scope: Scope) -> AsyncIterator[Any]:
+    async def provide_connection(self, scope: Scope) -> Any:
         """Dependency provider of the request's connection."""
-        lease = await self.lease(scope)
-        try:
-            yield lease.connection
-        except BaseException:
-            lease.failed = True
-            raise
+        return (await self.lease(scope)).connection
 
-    async def provide_session(self, scope: Scope) -> AsyncIterator[Any]:
+    async def provide_session(self, scope: Scope) -> Any:
         """Dependency provider of the request's driver session."""
-        lease = await self.lease(scope)
-        try:
-            yield lease.driver()
-        except BaseException:
-            lease.failed = True
-            raise
+        return (await self.lease(scope)).driver()
+
+
+async def mark_request_failed(exception: Exception, scope: Scope) -> None:
+    """``after_exception`` hook: a request that raised never commits, whatever status its error handler answers."""
+    slots: dict[str, Slot] | None = scope["state"].get(LEASES_KEY)
+    for slot in (slots or {}).values():
+        if slot.lease is not None:
+            slot.lease.failed = True
 
 
 def build_runtimes(configs: list[Any]) -> list[ConfigRuntime]:

@@ -1,13 +1,13 @@
 """The single exit path of every request's connections."""
 
+import asyncio
 import logging
 
-import anyio.lowlevel
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
-from litestar_sqlspec._runtime import LEASES_KEY, LOOP_TOKEN_KEY, Slot
+from litestar_sqlspec._runtime import LEASES_KEY, LOOP_KEY, Slot
 
 __all__ = ("TransactionMiddleware",)
 
@@ -52,26 +52,26 @@ class TransactionMiddleware:
     it closes normally and rolls back otherwise.
     """
 
-    __slots__ = ("app", "capture_loop_token")
+    __slots__ = ("app", "capture_loop")
 
-    def __init__(self, app: ASGIApp, capture_loop_token: bool = False) -> None:
+    def __init__(self, app: ASGIApp, capture_loop: bool = False) -> None:
         """Wrap ``app``.
 
         Args:
             app: the ASGI app to wrap.
-            capture_loop_token: record the event loop in the scope, so that sync code in worker threads can check
-                out a sync config's connection through it (``provide_request_session_sync``).
+            capture_loop: record the event loop in the scope, so that sync code in worker threads can check out a
+                sync config's connection through it (``provide_request_session_sync``).
         """
         self.app = app
-        self.capture_loop_token = capture_loop_token
+        self.capture_loop = capture_loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one HTTP request or websocket (Litestar runs route middleware for no other scope)."""
         slots: dict[str, Slot] = {}
         state = scope["state"]
         state[LEASES_KEY] = slots
-        if self.capture_loop_token:
-            state[LOOP_TOKEN_KEY] = anyio.lowlevel.current_token()
+        if self.capture_loop:
+            state[LOOP_KEY] = asyncio.get_running_loop()
 
         async def send_after_finishing(message: Message) -> None:
             if slots:

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-import anyio.from_thread
 from click import Group
 from litestar.config.app import AppConfig
 from litestar.di import Provide
@@ -17,7 +16,7 @@ from sqlspec.base import SQLSpec
 from sqlspec.exceptions import ImproperConfigurationError
 from sqlspec.loader import SQLFileLoader
 
-from litestar_sqlspec._runtime import LOOP_TOKEN_KEY, ConfigRuntime, build_runtimes, request_slots
+from litestar_sqlspec._runtime import LOOP_KEY, ConfigRuntime, build_runtimes, mark_request_failed, request_slots
 from litestar_sqlspec.middleware import TransactionMiddleware
 
 if TYPE_CHECKING:
@@ -120,8 +119,9 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
             app_config.dependencies[key] = provider
         managed = [runtime for runtime in self._runtimes if not runtime.settings.disable_di]
         if managed:
+            app_config.after_exception.append(mark_request_failed)
             capture = any(not runtime.is_async for runtime in managed)
-            app_config.middleware.insert(0, DefineMiddleware(TransactionMiddleware, capture_loop_token=capture))
+            app_config.middleware.insert(0, DefineMiddleware(TransactionMiddleware, capture_loop=capture))
         return app_config
 
     def _dependencies(self) -> dict[str, Provide]:
@@ -235,7 +235,12 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
                 "provide_request_session_async"
             )
             raise ImproperConfigurationError(msg)
-        return anyio.from_thread.run(runtime.lease, scope, token=scope["state"].get(LOOP_TOKEN_KEY))
+        loop = scope["state"].get(LOOP_KEY)
+        if loop is None:
+            msg = f"{runtime.settings.label}: this request's event loop is unknown; is SQLSpecPlugin's middleware on?"
+            raise ImproperConfigurationError(msg)
+        # Checkout happens on the loop (gated by the pool's size); this worker thread waits for it.
+        return asyncio.run_coroutine_threadsafe(runtime.lease(scope), loop).result()
 
     def provide_request_connection_sync(self, key: Any, state: "State", scope: Scope) -> Any:
         """The request's connection for a sync config, from sync code running in a worker thread."""

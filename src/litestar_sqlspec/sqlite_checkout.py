@@ -52,18 +52,29 @@ class SqliteCheckoutPool:
         """Connections waiting for reuse."""
         return len(self._idle)
 
-    @contextlib.contextmanager
-    def connection(self) -> Iterator[Any]:
-        """Check a connection out; roll back what it left open and return it on exit (close it if it failed)."""
+    def take_idle(self) -> Any | None:
+        """Check out an idle connection without blocking; ``None`` when there is none (or the pool is closed)."""
         with self._lock:
-            if self._closed:
-                msg = f"{config_label(self._config)}: the connection pool is closed"
-                raise ImproperConfigurationError(msg)
-            connection = self._idle.pop() if self._idle else None
+            if self._closed or not self._idle:
+                return None
             self.checked_out += 1
+            return self._idle.pop()
+
+    @contextlib.contextmanager
+    def connection(self, taken: Any = None) -> Iterator[Any]:
+        """Check a connection out (or hand over one ``take_idle`` returned) and give it back on exit.
+
+        On exit what it left open is rolled back and it is kept for reuse; a connection whose user failed is closed.
+        """
+        if taken is None:
+            with self._lock:
+                if self._closed:
+                    msg = f"{config_label(self._config)}: the connection pool is closed"
+                    raise ImproperConfigurationError(msg)
+                taken = self._idle.pop() if self._idle else None
+                self.checked_out += 1
         try:
-            if connection is None:
-                connection = self._config.create_connection()
+            connection = taken if taken is not None else self._config.create_connection()
             try:
                 yield connection
             except BaseException:

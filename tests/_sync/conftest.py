@@ -17,7 +17,7 @@ POOL_SIZE = 5
 def _wait_when_busy(connection: Any) -> None:
     # ADBC's SQLite driver sets no busy timeout: concurrent writers would fail at once with "database is locked".
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA busy_timeout = 5000")
+        cursor.execute("PRAGMA busy_timeout = 30000")
 
 
 def _database(kind: str, tmp_path: Path) -> Database:

@@ -8,6 +8,8 @@ from typing import Any
 from sqlspec.config import AsyncDatabaseConfig, NoPoolAsyncConfig
 from sqlspec.driver import AsyncDriverAdapterBase
 
+from litestar_sqlspec.transactions import has_open_transaction
+
 __all__ = ("AsyncConnectionLease",)
 
 logger = logging.getLogger("litestar_sqlspec")
@@ -58,18 +60,21 @@ class AsyncConnectionLease:
         """Commit (or roll back) the transaction, then release the connection.
 
         The connection is released on every path. A failed commit is raised; a failed rollback is only logged,
-        since the outcome is the same (nothing is committed) and the pool discards the broken connection.
+        since the outcome is the same (nothing is committed) and the pool discards the broken connection. When the
+        caller is cancelled midway the lease stays active, and ``finish(False)`` may be called again to complete it.
         """
         context = self._context
         if context is None:
             return
-        self._context = None
         try:
-            if commit:
+            if has_open_transaction(self.connection) is False:
+                pass  # nothing to end: spare the round trip
+            elif commit:
                 await self.driver().commit()
             else:
                 await self.driver().rollback()
         except Exception as exc:
+            self._context = None
             try:
                 await context.__aexit__(type(exc), exc, exc.__traceback__)
             except Exception:
@@ -79,3 +84,4 @@ class AsyncConnectionLease:
             logger.warning("rollback failed; the connection was released as broken", exc_info=True)
             return
         await context.__aexit__(None, None, None)
+        self._context = None

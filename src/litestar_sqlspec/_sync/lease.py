@@ -10,6 +10,8 @@ from typing import Any
 from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
 from sqlspec.driver import SyncDriverAdapterBase
 
+from litestar_sqlspec.transactions import has_open_transaction
+
 __all__ = ("SyncConnectionLease",)
 
 logger = logging.getLogger("litestar_sqlspec")
@@ -60,18 +62,21 @@ class SyncConnectionLease:
         """Commit (or roll back) the transaction, then release the connection.
 
         The connection is released on every path. A failed commit is raised; a failed rollback is only logged,
-        since the outcome is the same (nothing is committed) and the pool discards the broken connection.
+        since the outcome is the same (nothing is committed) and the pool discards the broken connection. When the
+        caller is cancelled midway the lease stays active, and ``finish(False)`` may be called again to complete it.
         """
         context = self._context
         if context is None:
             return
-        self._context = None
         try:
-            if commit:
+            if has_open_transaction(self.connection) is False:
+                pass  # nothing to end: spare the round trip
+            elif commit:
                 self.driver().commit()
             else:
                 self.driver().rollback()
         except Exception as exc:
+            self._context = None
             try:
                 context.__exit__(type(exc), exc, exc.__traceback__)
             except Exception:
@@ -81,3 +86,4 @@ class SyncConnectionLease:
             logger.warning("rollback failed; the connection was released as broken", exc_info=True)
             return
         context.__exit__(None, None, None)
+        self._context = None
