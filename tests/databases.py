@@ -112,9 +112,7 @@ class Database:
         """Connections of ``config`` currently out of its pool (or open, for configs without a pool)."""
         if not self.pooled:
             assert self.sqlite_path is not None
-            connections, rest = divmod(open_fds_to(self.sqlite_path), self.fds_per_connection)
-            assert rest == 0
-            return connections
+            return -(-open_fds_to(self.sqlite_path) // self.fds_per_connection)  # a half-opened one counts
         checkout = plugin._runtime_for(config).checkout_pool  # SqliteConfig: the plugin's exclusive checkout pool
         if checkout is not None:
             return int(checkout.checked_out)

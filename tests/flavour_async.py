@@ -8,7 +8,7 @@ import anyio
 import httpx
 from litestar import Litestar
 
-__all__ = ("HANDLER", "eventually", "gather", "serve")
+__all__ = ("HANDLER", "eventually", "gather", "pause", "serve")
 
 HANDLER: dict[str, Any] = {}
 """Extra route-handler options: none for async handlers."""
@@ -45,3 +45,8 @@ async def serve(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=cast("Any", app))  # Litestar's ASGI types are narrower than httpx's
     async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
         yield client
+
+
+async def pause(seconds: float = 0.001) -> None:
+    """Yield for ``seconds`` (in a handler: keeps its connection checked out a moment)."""
+    await anyio.sleep(seconds)

@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import TestClient
 
-__all__ = ("HANDLER", "eventually", "gather", "serve")
+__all__ = ("HANDLER", "eventually", "gather", "pause", "serve")
 
 HANDLER: dict[str, Any] = {"sync_to_thread": True}
 """Extra route-handler options: sync handlers run in a worker thread."""
@@ -34,3 +34,8 @@ def serve(app: Litestar) -> Iterator[TestClient[Litestar]]:
     """Run ``app`` (lifespan included) in a portal thread and yield a client that threads may share."""
     with TestClient(app=app, timeout=60) as client:
         yield client
+
+
+def pause(seconds: float = 0.001) -> None:
+    """Sleep ``seconds`` (in a handler: keeps its connection checked out a moment)."""
+    time.sleep(seconds)
