@@ -64,7 +64,7 @@ class Target:
 
 
 def make_config(kind: str, path: Path, commit_mode: str) -> Any:
-    litestar = {"litestar": {"commit_mode": commit_mode}}
+    litestar: dict[str, Any] = {"litestar": {"commit_mode": commit_mode}}
     if kind == "aiosqlite":
         return AiosqliteConfig(
             connection_config={"database": str(path), "pool_size": POOL_SIZE}, extension_config=litestar
@@ -178,12 +178,12 @@ def build(kind: str, variant: str, workdir: Path) -> Target:
                 return int(connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
     else:
-        with psycopg.connect(PG_DSN, autocommit=True) as connection:
-            connection.execute(f"CREATE TABLE {table} (name TEXT)")
+        with psycopg.connect(PG_DSN, autocommit=True) as pg:
+            pg.execute(f"CREATE TABLE {table} (name TEXT)")
 
         def count_rows() -> int:
-            with psycopg.connect(PG_DSN, autocommit=True) as connection:
-                row = connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
+            with psycopg.connect(PG_DSN, autocommit=True) as pg:
+                row = pg.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
                 assert row is not None
                 return int(row[0])
 
