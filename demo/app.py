@@ -1,6 +1,7 @@
 """A tiny notes app: `make demo` serves it on http://127.0.0.1:8000 from the embedded SQLite file demo/demo.db."""
 
 import html
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,7 @@ from sqlspec.adapters.aiosqlite import AiosqliteConfig, AiosqliteDriver
 
 from litestar_sqlspec import SQLSpecPlugin
 
-DATABASE = Path(__file__).with_name("demo.db")
+DATABASE = Path(os.environ.get("DEMO_DATABASE", Path(__file__).with_name("demo.db")))
 
 spec = SQLSpec()
 db = spec.add_config(

@@ -1,0 +1,30 @@
+"""The README's usage example runs as written."""
+
+import os
+import re
+import sqlite3
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_the_usage_example_commits_on_success(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    example = re.search(r"## Use\n\n```python\n(.*?)```", README.read_text(), re.DOTALL)
+    assert example is not None
+    monkeypatch.chdir(tmp_path)
+    with sqlite3.connect("app.db") as connection:
+        connection.execute("CREATE TABLE note (text TEXT NOT NULL)")
+    module = types.ModuleType("readme_example")  # Litestar resolves handler annotations through the module
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    exec(compile(example.group(1), str(README), "exec"), module.__dict__)
+    with TestClient(module.app) as client:
+        assert client.post("/notes", json={"text": "hello"}).status_code == 201
+        assert client.post("/notes", json={}).status_code == 500  # KeyError: rolled back
+    with sqlite3.connect(tmp_path / "app.db") as connection:
+        assert connection.execute("SELECT text FROM note").fetchall() == [("hello",)]
+    assert os.getcwd() == str(tmp_path)
