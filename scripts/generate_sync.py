@@ -36,14 +36,23 @@ TREES = {
 # Written by hand in each tree: they supply the flavour's own fixtures.
 HAND_WRITTEN = frozenset({"conftest.py"})
 
-# Names the default rules miss or get wrong. Identity entries shield a name from the rules.
-REPLACEMENTS = {
-    # sqlspec config and driver names that do not follow the Async*/Sync* prefix rule
+# Names the default rules miss or get wrong: their true sync twins. Identity entries shield a name from the rules.
+KNOWN_TWINS = {
+    # sqlspec names that do not follow the Async*/Sync* prefix rule
     "NoPoolAsyncConfig": "NoPoolSyncConfig",
     # stdlib and litestar names whose sync twin is not Sync*
     "AbstractAsyncContextManager": "AbstractContextManager",
+    "AsyncExitStack": "ExitStack",
     "AsyncTestClient": "TestClient",
+    "aclose": "close",
+    "anext": "next",
+    # the flavour shim's pairs (src/litestar_sqlspec/_compat_async.py -> _compat_sync.py)
+    "ALock": "Lock",
+    "asleep": "sleep",
 }
+# Project-specific entries: each must be used, so that a stale one fails generation.
+PROJECT_REPLACEMENTS: dict[str, str] = {}
+REPLACEMENTS = {**KNOWN_TWINS, **PROJECT_REPLACEMENTS}
 
 LINE_SUBS = (
     (re.compile(r"^\s*@pytest\.mark\.anyio\s*\n", re.MULTILINE), ""),
@@ -107,7 +116,12 @@ def residue(path: Path, text: str) -> list[str]:
             names = [part for alias in node.names for part in alias.name.split(".")]
         elif isinstance(node, ast.ImportFrom):
             names = [*(node.module or "").split("."), *(alias.name for alias in node.names)]
-        problems.extend(f"{path}:{line}: {name}" for name in names if name not in SHIELDED and RESIDUE.match(name))
+        problems.extend(
+            f"{path}:{line}: {name} (async residue: use the pairs of litestar_sqlspec._compat_async, or add the name's "
+            "sync twin to KNOWN_TWINS)"
+            for name in names
+            if name not in SHIELDED and RESIDUE.match(name)
+        )
     return problems
 
 
@@ -154,7 +168,7 @@ def generate(root: Path, out_root: Path) -> list[str]:
             target = out_root / dst / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-    unused = set(REPLACEMENTS) - set().union(*(rule.used for rule in rules))
+    unused = set(PROJECT_REPLACEMENTS) - set().union(*(rule.used for rule in rules))
     problems.extend(f"replacement never used (remove it): {name}" for name in sorted(unused))
     ruff("check", "--fix-only", "--select", "I,F401", cwd=out_root, root=root)
     ruff("format", cwd=out_root, root=root)

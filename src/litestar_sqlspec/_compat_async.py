@@ -6,9 +6,19 @@
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-__all__ = ("run",)
+import anyio
+
+__all__ = ("ALock", "asleep", "run")
 
 T = TypeVar("T")
+
+ALock = anyio.Lock
+"""A lock for tasks (its twin: ``threading.Lock``)."""
+
+
+async def asleep(seconds: float) -> None:
+    """Sleep without blocking the event loop (its twin: ``time.sleep``)."""
+    await anyio.sleep(seconds)
 
 
 async def run(function: Callable[..., Awaitable[T]], /, *args: Any) -> T:
