@@ -3,6 +3,7 @@
 import asyncio
 import logging
 
+import anyio
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
@@ -99,7 +100,10 @@ class TransactionMiddleware:
 
 
 async def _finish_quietly(slots: dict[str, Slot], status: int | None) -> None:
+    # Shielded: after a cancellation every await in the cancelled scope would raise again, which would interrupt the
+    # rollback (psycopg then closes the connection) instead of giving the connection back intact.
     try:
-        await finish_slots(slots, status)
+        with anyio.CancelScope(shield=True):
+            await finish_slots(slots, status)
     except Exception:
         logger.debug("finishing connections after the response raised", exc_info=True)
