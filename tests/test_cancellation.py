@@ -2,7 +2,7 @@
 its connection back. Written by hand: cancelling the request's task is an async-side event."""
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import pytest
@@ -79,7 +79,7 @@ async def test_a_cancelled_request_rolls_back_and_releases(kind: str, tmp_path: 
     try:
         async with app.lifespan():
             async with anyio.create_task_group() as group:
-                group.start_soon(app, http_scope("/slow"), receive, send)
+                group.start_soon(cast("Any", app), http_scope("/slow"), receive, send)
                 await inside.wait()
                 assert db.checked_out(plugin, config) == 1
                 group.cancel_scope.cancel()
