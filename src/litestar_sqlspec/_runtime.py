@@ -210,8 +210,10 @@ class ConfigRuntime:
         with anyio.move_on_after(self._limiter_timeout) as waited:
             await limiter.acquire()
         if waited.cancelled_caught:
-            msg = f"{self.settings.label}: no database connection became free within {self._limiter_timeout:g}s"
-            raise ServiceUnavailableException(msg)
+            logger.warning(
+                "%s: no database connection became free within %gs", self.settings.label, self._limiter_timeout
+            )
+            raise ServiceUnavailableException("No database connection is available; try again later.")
         try:
             await self._flavour.run(lease.acquire)
         except BaseException:

@@ -25,15 +25,17 @@ async def finish_slots(slots: dict[str, Slot], status: int | None) -> None:
     connections of one request would otherwise wait on each other). Every connection is released even when a
     commit fails; after a failed commit the rest roll back, and the first failure is raised.
     """
-    leases = [slot for slot in slots.values() if slot.lease is not None]
-    slots.clear()
     decided = [
-        (slot, status is not None and not slot.lease.failed and slot.runtime.settings.commits(status))
-        for slot in leases
+        (key, slot, status is not None and not slot.lease.failed and slot.runtime.settings.commits(status))
+        for key, slot in slots.items()
+        if slot.lease is not None
     ]
-    decided.sort(key=lambda pair: pair[1])
+    decided.sort(key=lambda item: item[2])
     first_error: Exception | None = None
-    for slot, commit in decided:
+    for key, slot, commit in decided:
+        # Popped one at a time: if this coroutine is cancelled midway, the rest are still there for the caller's
+        # cleanup (the one being finished completes its own release).
+        del slots[key]
         runtime = slot.runtime
         try:
             await runtime.finish(slot.lease, commit and first_error is None)
