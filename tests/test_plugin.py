@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Any
 
+import anyio
 import click
 import pytest
 from litestar import Litestar, get
@@ -164,3 +165,34 @@ def test_oracle_configs_are_wired_without_a_server(config_type: Any, driver_type
         assert response.status_code == 500
     assert config.connection_instance is None
     assert plugin.get_config(config_type) is config
+
+
+@pytest.mark.parametrize(
+    ("options", "pool_at_startup", "has_dependencies"),
+    [
+        ({"disable_di": True}, False, False),
+        ({"disable_di": True, "manage_lifespan": True}, True, False),
+        ({"manage_lifespan": False}, False, True),
+        ({}, True, True),
+    ],
+)
+def test_disable_di_and_manage_lifespan_combine(
+    tmp_path: Path, options: dict[str, Any], pool_at_startup: bool, has_dependencies: bool
+) -> None:
+    config = aiosqlite(tmp_path / "a.db", **options)
+
+    @get("/count")
+    async def count(db_session: NamedDependency[Any]) -> int:
+        return int(await db_session.select_value("SELECT 1"))
+
+    app, _ = make_app(config, route_handlers=[count] if has_dependencies else [])
+    assert ("db_session" in app.dependencies) is has_dependencies
+    with TestClient(app) as client:
+        assert ("db_pool" in app.state) is pool_at_startup
+        assert (config.connection_instance is not None) is pool_at_startup
+        if has_dependencies:
+            assert client.get("/count").json() == 1  # without a managed lifespan the pool is made on first use
+    if not pool_at_startup and has_dependencies:
+        assert config.connection_instance is not None  # the app does not own it: still open
+        anyio.run(config.close_pool)
+    assert config.connection_instance is None
