@@ -258,6 +258,59 @@ async def measure(target: Target, scenario: str, requests: int, concurrency: int
     target.failures[scenario] = target.failures.get(scenario, 0) + failures
 
 
+OVERLOAD_CLIENTS = 16
+OVERLOAD_POOL = 4
+HOLD_SECONDS = 0.02
+
+
+def overload_app(variant: str) -> tuple[Litestar, Any]:
+    """psycopg sync, a pool of 4 (1 s pool timeout), handlers that hold their connection 20 ms."""
+    pool = {"conninfo": PG_DSN, "min_size": OVERLOAD_POOL, "max_size": OVERLOAD_POOL, "timeout": 1}
+    config = PsycopgSyncConfig(connection_config=pool, extension_config={"litestar": {"commit_mode": "autocommit"}})
+    spec = SQLSpec()
+    spec.add_config(config)
+
+    @get("/hold", sync_to_thread=True)
+    def hold(db_session: NamedDependency[Any]) -> int:
+        value = int(db_session.select_value("SELECT 1"))
+        time.sleep(HOLD_SECONDS)
+        return value
+
+    plugin = SQLSpecPlugin(spec) if variant == "ours" else ReferencePlugin(spec)
+    return Litestar(route_handlers=[hold], plugins=[plugin]), config
+
+
+async def overload(variant: str) -> dict[str, float]:
+    """Total time, failures and the worst event-loop stall of 16 concurrent clients on a pool of 4."""
+    app, _ = overload_app(variant)
+    worst_lag = 0.0
+    failures = 0
+    done = anyio.Event()
+
+    async def watch() -> None:
+        nonlocal worst_lag
+        while not done.is_set():
+            started = time.perf_counter()
+            await anyio.sleep(0.005)
+            worst_lag = max(worst_lag, time.perf_counter() - started - 0.005)
+
+    async def client() -> None:
+        nonlocal failures
+        if await call(app, "GET", "/hold") != 200:
+            failures += 1
+
+    async with app.lifespan():
+        started = time.perf_counter()
+        async with anyio.create_task_group() as outer:
+            outer.start_soon(watch)
+            async with anyio.create_task_group() as group:
+                for _ in range(OVERLOAD_CLIENTS):
+                    group.start_soon(client)
+            elapsed = time.perf_counter() - started
+            done.set()
+    return {"seconds": elapsed, "failures": failures, "worst_loop_stall_ms": worst_lag * 1000}
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -309,6 +362,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for variant in VARIANTS
         }
         report["kinds"][kind] = rows
+    if "psycopg_sync" in args.kinds:
+        report["overload"] = {variant: await overload(variant) for variant in ("ours", "reference")}
     return report
 
 
@@ -336,6 +391,20 @@ def print_report(report: dict[str, Any]) -> None:
         )
 
 
+def print_overload(report: dict[str, Any]) -> None:
+    if "overload" not in report:
+        return
+    print(
+        f"\noverload: psycopg sync, pool {OVERLOAD_POOL}, {OVERLOAD_CLIENTS} concurrent clients holding "
+        f"the connection {HOLD_SECONDS * 1000:.0f} ms"
+    )
+    for variant, row in report["overload"].items():
+        print(
+            f"  {variant:10} {row['seconds']:6.2f} s  failed {row['failures']:3d}  "
+            f"worst event-loop stall {row['worst_loop_stall_ms']:7.1f} ms"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=5)
@@ -346,6 +415,7 @@ def main() -> None:
     args = parser.parse_args()
     report = asyncio.run(run(args))
     print_report(report)
+    print_overload(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
 
