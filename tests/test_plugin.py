@@ -6,7 +6,7 @@ from typing import Any
 import anyio
 import click
 import pytest
-from litestar import Litestar, get
+from litestar import Litestar, Request, get
 from litestar.di import NamedDependency
 from litestar.testing import AsyncTestClient, TestClient
 from sqlspec import SQLSpec
@@ -95,7 +95,7 @@ async def test_on_demand_access_outside_the_plugins_middleware_is_refused(tmp_pa
     config = aiosqlite(tmp_path / "a.db")
     app, plugin = make_app(config, route_handlers=[])
     scope: Any = {"type": "http", "state": {}}
-    with pytest.raises(ImproperConfigurationError, match="was not handled by SQLSpecPlugin's middleware"):
+    with pytest.raises(ImproperConfigurationError, match="not inside a request handled by SQLSpecPlugin's middleware"):
         await plugin.provide_request_session_async(config, app.state, scope)
 
 
@@ -196,3 +196,20 @@ def test_disable_di_and_manage_lifespan_combine(
         assert config.connection_instance is not None  # the app does not own it: still open
         anyio.run(config.close_pool)
     assert config.connection_instance is None
+
+
+async def test_a_finished_request_cannot_check_a_connection_out(tmp_path: Path) -> None:
+    config = aiosqlite(tmp_path / "a.db")
+    kept: dict[str, Any] = {}
+
+    @get("/keep")
+    async def keep(request: Request[Any, Any, Any]) -> None:
+        kept["scope"] = request.scope
+
+    app, plugin = make_app(config, route_handlers=[keep])
+    async with AsyncTestClient(app=app) as client:
+        assert (await client.get("/keep")).status_code == 200
+        with pytest.raises(ImproperConfigurationError, match="is the request still running"):
+            await plugin.provide_request_session_async(config, app.state, kept["scope"])
+        assert config.connection_instance is not None
+        assert config.connection_instance.checked_out() == 0

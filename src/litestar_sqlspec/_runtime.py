@@ -73,8 +73,8 @@ def request_slots(scope: Scope, label: str) -> dict[str, Slot]:
         slots: dict[str, Slot] = scope["state"][LEASES_KEY]
     except KeyError:
         msg = (
-            f"{label}: no request connection can be provided here: the scope was not handled by SQLSpecPlugin's "
-            "middleware (is the plugin registered on this app?)"
+            f"{label}: no request connection can be provided here: this is not inside a request handled by "
+            "SQLSpecPlugin's middleware (is the plugin registered on this app, and is the request still running?)"
         )
         raise ImproperConfigurationError(msg) from None
     return slots

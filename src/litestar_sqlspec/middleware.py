@@ -92,9 +92,11 @@ class TransactionMiddleware:
         try:
             await self.app(scope, receive, send_after_finishing)
         except BaseException:
+            del state[LEASES_KEY]  # the request is over: nothing may check a connection out for it any more
             if slots:
                 await _finish_quietly(slots, None)
             raise
+        del state[LEASES_KEY]
         if slots:
             # An HTTP request that returned without starting a response failed; a websocket that ended without an
             # error (its handler returned, or the client closed) succeeded.
