@@ -3,6 +3,7 @@
 Written by hand (not generated): it is about the loop, which only the async side has.
 """
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -92,3 +93,45 @@ async def test_loop_stays_responsive_while_sync_connections_are_busy(kind: str, 
     assert ping_seconds[0] < MAX_LAG_SECONDS, f"/ping waited {ping_seconds[0]:.3f}s behind sync database work"
     assert lag.worst < MAX_LAG_SECONDS, f"the event loop stalled for {lag.worst:.3f}s"
     assert plugin is not None
+
+
+async def test_a_request_that_gets_no_connection_in_time_is_answered_503() -> None:
+    dsn = require_postgres()
+    config = PsycopgSyncConfig(connection_config={"conninfo": dsn, "min_size": 1, "max_size": 1, "timeout": 0.5})
+    holding = threading.Event()
+
+    @get("/hold", sync_to_thread=True)
+    def hold(db_session: NamedDependency[SyncDriverAdapterBase]) -> int:
+        holding.set()
+        time.sleep(1.5)
+        return int(db_session.select_value("SELECT 1"))
+
+    @get("/other", sync_to_thread=True)
+    def other(db_session: NamedDependency[SyncDriverAdapterBase]) -> int:
+        return int(db_session.select_value("SELECT 1"))
+
+    app, _ = make_app(config, route_handlers=[hold, other])
+    results: dict[str, Any] = {}
+    try:
+        async with serve(app) as client:
+
+            async def call_hold() -> None:
+                results["hold"] = (await client.get("/hold")).status_code
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(call_hold)
+                with anyio.fail_after(10):
+                    while not holding.is_set():
+                        await anyio.sleep(0.01)
+                started = time.monotonic()
+                response = await client.get("/other")
+                results["waited"] = time.monotonic() - started
+                results["other"] = response.status_code
+                results["detail"] = response.json()["detail"]
+            assert (await client.get("/other")).status_code == 200  # the pool is whole again
+    finally:
+        config.close_pool()
+    assert results["hold"] == 200
+    assert results["other"] == 503
+    assert results["detail"] == "No database connection is available; try again later."
+    assert results["waited"] < 1.4  # answered after the pool timeout, not after the holder let go
