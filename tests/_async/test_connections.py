@@ -4,7 +4,7 @@ always given back."""
 import threading
 from typing import Any
 
-from litestar import get, post
+from litestar import Request, get, post
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
@@ -54,11 +54,15 @@ async def test_guard_and_dependencies_share_the_request_connection(db: Database)
 
     @post("/write", guards=[guard], **HANDLER)
     async def write(
-        db_session: NamedDependency[AsyncDriverAdapterBase], db_connection: NamedDependency[Any]
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncDriverAdapterBase],
+        db_connection: NamedDependency[Any],
     ) -> dict[str, bool]:
         await db_session.execute(insert, {"name": "from-handler"})
+        # the plain accessor returns what the request already holds, from any flavour of handler
+        again = plugin.provide_request_session("db_session", request.app.state, request.scope)
         return {
-            "same_session": db_session is from_guard["session"],
+            "same_session": db_session is from_guard["session"] is again,
             "same_connection": db_connection is from_guard["connection"] is db_session.connection,
             "one_checked_out": db.checked_out(plugin, config) == 1,
         }

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from litestar import Response, post, websocket_listener
 from litestar.di import NamedDependency
+from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, FromQuery
 from litestar.testing import TestClient
 from sqlspec.driver import SyncDriverAdapterBase
@@ -114,24 +115,33 @@ def test_each_request_ends_its_own_transaction(db: Database) -> None:
         assert db.checked_out(plugin, config) == 0
 
 
-@pytest.mark.parametrize(("mode", "committed"), [("manual", False), ("autocommit", True)])
-def test_websocket_receives_a_session(db: Database, mode: str, committed: bool) -> None:
+@pytest.mark.parametrize(
+    ("mode", "message", "committed"),
+    [("manual", "hello", False), ("autocommit", "hello", True), ("autocommit", "fail", False)],
+)
+def test_websocket_receives_a_session(db: Database, mode: str, message: str, committed: bool) -> None:
     insert = db.insert_sql()
 
     @websocket_listener("/ws")
     def store(data: str, db_session: NamedDependency[SyncDriverAdapterBase]) -> str:
         db_session.execute(insert, {"name": data})
+        if data == "fail":
+            raise RuntimeError("listener failed after writing")
         return f"stored {data}"
 
     config = db.config(commit_mode=mode)
     app, plugin = make_app(config, route_handlers=[store])
     with TestClient(app=app) as client:
         with client.websocket_connect("/ws") as socket:
-            socket.send_text("hello")
-            assert socket.receive_text() == "stored hello"
+            socket.send_text(message)
+            if message == "fail":
+                with pytest.raises(WebSocketDisconnect):
+                    socket.receive_text()
+            else:
+                assert socket.receive_text() == f"stored {message}"
         # The test client runs the socket's app in a task of its own: wait for it to end.
         assert eventually(lambda: db.checked_out(plugin, config) == 0)
-        assert db.names() == (["hello"] if committed else [])
+        assert db.names() == ([message] if committed else [])
 
 
 def test_failed_commit_answers_with_an_error_and_keeps_nothing(db: Database) -> None:
