@@ -15,7 +15,11 @@ from typing import Any
 import psycopg
 import pytest
 
-__all__ = ("PG_DSN", "Database", "open_fds_to", "require_postgres")
+__all__ = ("ASYNC_KINDS", "PG_DSN", "SYNC_KINDS", "Database", "make_database", "open_fds_to", "require_postgres")
+
+ASYNC_KINDS = ("aiosqlite", "psycopg_async", "nopool_async")
+SYNC_KINDS = ("sqlite", "psycopg_sync", "adbc")
+POOL_SIZE = 5
 
 PG_DSN = os.environ.get("LITESTAR_SQLSPEC_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -123,3 +127,46 @@ class Database:
             stats = pool.get_stats()
             return int(stats["pool_size"] - stats["pool_available"])
         return int(pool.checked_out())  # aiosqlite
+
+
+def _wait_when_busy(connection: Any) -> None:
+    # ADBC's SQLite driver sets no busy timeout: concurrent writers would fail at once with "database is locked".
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout = 30000")
+
+
+def make_database(kind: str, tmp_path: Path) -> Database:
+    """A ``Database`` of config kind ``kind`` (SQLite kinds in ``tmp_path``)."""
+    from sqlspec.adapters.adbc import AdbcConfig
+    from sqlspec.adapters.aiosqlite import AiosqliteConfig
+    from sqlspec.adapters.psycopg import PsycopgAsyncConfig, PsycopgSyncConfig
+    from sqlspec.adapters.sqlite import SqliteConfig
+
+    from tests.nopool import AiosqliteNoPoolConfig
+
+    path = tmp_path / "app.db"
+    sqlite_kinds: dict[str, tuple[Callable[[dict[str, Any]], Any], int]] = {
+        "aiosqlite": (
+            lambda ext: AiosqliteConfig(
+                connection_config={"database": str(path), "pool_size": POOL_SIZE}, extension_config=ext
+            ),
+            1,
+        ),
+        "nopool_async": (lambda ext: AiosqliteNoPoolConfig(database=str(path), extension_config=ext), 1),
+        "sqlite": (lambda ext: SqliteConfig(connection_config={"database": str(path)}, extension_config=ext), 1),
+        "adbc": (
+            lambda ext: AdbcConfig(
+                connection_config={"driver_name": "adbc_driver_sqlite", "uri": str(path)},
+                driver_features={"on_connection_create": _wait_when_busy},
+                extension_config=ext,
+            ),
+            2,
+        ),
+    }
+    if kind in sqlite_kinds:
+        factory, fds = sqlite_kinds[kind]
+        return Database(kind, "sqlite", factory, sqlite_path=path, fds_per_connection=fds)
+    dsn = require_postgres()
+    pool = {"conninfo": dsn, "min_size": POOL_SIZE, "max_size": POOL_SIZE}
+    config_type = PsycopgAsyncConfig if kind == "psycopg_async" else PsycopgSyncConfig
+    return Database(kind, "postgres", lambda ext: config_type(connection_config=pool, extension_config=ext))

@@ -1,0 +1,143 @@
+"""What each SQL dialect needs for the store table: DDL and statements, as data.
+
+One ``StoreDialect`` per dialect, keyed by sqlspec's dialect name (``config.statement_config.dialect``). Statements
+use named ``:param`` placeholders (sqlspec converts them to each driver's style); table names are validated, never
+taken from requests, and every value is bound.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlspec.exceptions import ImproperConfigurationError
+
+from litestar_sqlspec.settings import config_label
+
+__all__ = ("STORE_DIALECTS", "StoreDialect", "StoreStatements", "store_statements_for", "validate_table_name")
+
+_TABLE_NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreDialect:
+    """The store table's SQL for one dialect; ``{table}`` and ``{index}`` are filled in with validated names."""
+
+    name: str
+    max_identifier_length: int
+    create_table: tuple[str, ...]
+    table_exists: str
+    upsert: str
+    get_and_renew: str
+    select_value: str = "SELECT store_value FROM {table} WHERE ns = :ns AND store_key = :key AND {alive}"
+    select_expiry: str = (
+        "SELECT CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END AS forever, expires_at FROM {table} "
+        "WHERE ns = :ns AND store_key = :key AND {alive}"
+    )
+    delete: str = "DELETE FROM {table} WHERE ns = :ns AND store_key = :key"
+    delete_namespace: str = "DELETE FROM {table} WHERE ns = :ns OR SUBSTR(ns, 1, :prefix_length) = :prefix"
+    delete_expired: str = "DELETE FROM {table} WHERE expires_at IS NOT NULL AND expires_at <= :now"
+    drop_table: str = "DROP TABLE IF EXISTS {table}"
+
+
+_ALIVE = "(expires_at IS NULL OR expires_at > :now)"
+# Renewal touches only keys that have an expiry; a key without one is returned unchanged (Litestar's rule).
+_RENEW = (
+    "UPDATE {table} SET expires_at = CASE WHEN expires_at IS NULL THEN NULL ELSE :expires_at END "
+    "WHERE ns = :ns AND store_key = :key AND {alive} RETURNING store_value"
+)
+_UPSERT = (
+    "INSERT INTO {table} (ns, store_key, store_value, expires_at) VALUES (:ns, :key, :value, :expires_at) "
+    "ON CONFLICT (ns, store_key) DO UPDATE SET store_value = excluded.store_value, expires_at = excluded.expires_at"
+)
+
+STORE_DIALECTS: dict[str, StoreDialect] = {
+    "sqlite": StoreDialect(
+        name="sqlite",
+        max_identifier_length=128,
+        create_table=(
+            "CREATE TABLE IF NOT EXISTS {table} (ns TEXT NOT NULL, store_key BLOB NOT NULL, store_value BLOB NOT NULL, "
+            "expires_at REAL, PRIMARY KEY (ns, store_key))",
+            "CREATE INDEX IF NOT EXISTS {index} ON {table} (expires_at) WHERE expires_at IS NOT NULL",
+        ),
+        table_exists="SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = :table",
+        upsert=_UPSERT,
+        get_and_renew=_RENEW,
+    ),
+    "postgres": StoreDialect(
+        name="postgres",
+        max_identifier_length=63,
+        create_table=(
+            "CREATE TABLE IF NOT EXISTS {table} (ns TEXT NOT NULL, store_key BYTEA NOT NULL, "
+            "store_value BYTEA NOT NULL, expires_at DOUBLE PRECISION, PRIMARY KEY (ns, store_key))",
+            "CREATE INDEX IF NOT EXISTS {index} ON {table} (expires_at) WHERE expires_at IS NOT NULL",
+        ),
+        table_exists="SELECT COUNT(*) FROM (SELECT to_regclass(:table) AS found) AS probe WHERE found IS NOT NULL",
+        upsert=_UPSERT,
+        get_and_renew=_RENEW,
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStatements:
+    """A dialect's statements with the table's names filled in."""
+
+    dialect: str
+    table: str
+    create_table: tuple[str, ...]
+    drop_table: str
+    table_exists: str
+    upsert: str
+    select_value: str
+    get_and_renew: str
+    select_expiry: str
+    delete: str
+    delete_namespace: str
+    delete_expired: str
+
+
+def validate_table_name(table: Any, dialect: StoreDialect, label: str) -> str:
+    """Return ``table`` when it is a (optionally schema-qualified) identifier within the dialect's length limit."""
+    if not isinstance(table, str) or not _TABLE_NAME.match(table):
+        msg = (
+            f"{label}: table name {table!r} is invalid; allowed: letters, digits and underscores, not starting with a "
+            "digit, optionally prefixed by 'schema.'"
+        )
+        raise ImproperConfigurationError(msg)
+    longest = max(len(part) for part in table.split("."))
+    if longest > dialect.max_identifier_length:
+        msg = f"{label}: table name {table!r} is longer than {dialect.name}'s {dialect.max_identifier_length} chars"
+        raise ImproperConfigurationError(msg)
+    return table
+
+
+def store_statements_for(config: Any, table: Any) -> StoreStatements:
+    """The store statements for ``config``'s dialect and ``table``.
+
+    Raises:
+        ImproperConfigurationError: for an unsupported dialect or an invalid table name.
+    """
+    label = config_label(config)
+    name = str(getattr(config.statement_config, "dialect", "") or "")
+    dialect = STORE_DIALECTS.get(name)
+    if dialect is None:
+        msg = f"{label}: the SQL store does not support the {name!r} dialect yet; supported: {sorted(STORE_DIALECTS)}"
+        raise ImproperConfigurationError(msg)
+    table = validate_table_name(table, dialect, label)
+    bare = table.rsplit(".", 1)[-1]
+    index = f"{bare[: dialect.max_identifier_length - 12]}_expires_idx"
+    names = {"table": table, "index": index, "alive": _ALIVE}
+    return StoreStatements(
+        dialect=dialect.name,
+        table=table,
+        create_table=tuple(statement.format(**names) for statement in dialect.create_table),
+        drop_table=dialect.drop_table.format(**names),
+        table_exists=dialect.table_exists,
+        upsert=dialect.upsert.format(**names),
+        select_value=dialect.select_value.format(**names),
+        get_and_renew=dialect.get_and_renew.format(**names),
+        select_expiry=dialect.select_expiry.format(**names),
+        delete=dialect.delete.format(**names),
+        delete_namespace=dialect.delete_namespace.format(**names),
+        delete_expired=dialect.delete_expired.format(**names),
+    )

@@ -1,0 +1,185 @@
+"""``SQLSpecStore``: a Litestar ``NamespacedStore`` that lives in a table of the app's own database.
+
+One class for every config: the statements come from the dialect table (``dialects.py``) and run through the async
+operations (``_async/store_ops.py``) or, for a sync config, their generated twin in a worker thread. Nothing here
+depends on ``__aenter__`` or on the app's lifespan, so the store works when it is created by a registry's default
+factory, used from another event loop (``litestar sessions`` runs ``anyio.run``), or before the app starts.
+"""
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import Any, Self
+
+from litestar.stores.base import NamespacedStore
+from sqlspec.exceptions import ImproperConfigurationError
+
+from litestar_sqlspec import _compat_async, _compat_sync
+from litestar_sqlspec._async.store_ops import AsyncStoreOps
+from litestar_sqlspec._sync.store_ops import SyncStoreOps
+from litestar_sqlspec.dialects import store_statements_for
+from litestar_sqlspec.settings import EXTENSION_NAME, config_label
+
+__all__ = (
+    "DEFAULT_NAMESPACE",
+    "DEFAULT_SESSION_TABLE",
+    "NAMESPACE_SEPARATOR",
+    "AdbcStore",
+    "AiosqliteStore",
+    "BaseSQLSpecStore",
+    "OracleAsyncStore",
+    "OracleSyncStore",
+    "PsycopgAsyncStore",
+    "PsycopgSyncStore",
+    "SQLSpecStore",
+    "SqliteStore",
+)
+
+DEFAULT_SESSION_TABLE = "litestar_session"
+DEFAULT_NAMESPACE = "litestar"
+NAMESPACE_SEPARATOR = "/"
+_MAX_NAMESPACE_LENGTH = 255
+
+
+def _table_from_config(config: Any) -> str:
+    options = (getattr(config, "extension_config", None) or {}).get(EXTENSION_NAME) or {}
+    table = options.get("session_table", True)
+    return DEFAULT_SESSION_TABLE if table is True or table is None else table
+
+
+def _validate_namespace(namespace: Any) -> str:
+    if not isinstance(namespace, str) or not namespace:
+        msg = f"store namespace {namespace!r} is invalid: a non-empty string is required"
+        raise ValueError(msg)
+    if NAMESPACE_SEPARATOR in namespace or "\x00" in namespace or len(namespace) > _MAX_NAMESPACE_LENGTH:
+        msg = (
+            f"store namespace {namespace!r} is invalid: it may not contain {NAMESPACE_SEPARATOR!r} (the separator of "
+            f"nested namespaces) or NUL, and is limited to {_MAX_NAMESPACE_LENGTH} characters"
+        )
+        raise ValueError(msg)
+    return namespace
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _now() -> float:
+    # The Python clock, bound as a parameter: every replica applies one rule, and tests can move time.
+    return datetime.now(tz=UTC).timestamp()
+
+
+def _key_digest(key: str) -> bytes:
+    # Keys are stored hashed: any string (NUL, unicode, lone surrogates, megabytes) fits every dialect's key column.
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
+
+
+class BaseSQLSpecStore(NamespacedStore):
+    """Litestar store in a SQL table, for any sqlspec config (sync or async, pooled or not).
+
+    Args:
+        config: the sqlspec database config whose pool the store uses.
+        table_name: the table; default ``extension_config["litestar"]["session_table"]`` or ``"litestar_session"``.
+        namespace: this store's namespace; ``with_namespace`` nests further ones below it.
+    """
+
+    __slots__ = ("_create_missing", "_ops", "_run", "config", "table_name")
+
+    def __init__(self, config: Any, *, table_name: str | None = None, namespace: str = DEFAULT_NAMESPACE) -> None:
+        self.config = config
+        self.namespace = _validate_namespace(namespace)
+        sql = store_statements_for(config, _table_from_config(config) if table_name is None else table_name)
+        self.table_name = sql.table
+        options = (getattr(config, "extension_config", None) or {}).get(EXTENSION_NAME) or {}
+        self._create_missing = bool(options.get("create_schema", True))
+        if config.is_async:
+            self._ops: Any = AsyncStoreOps(config, sql)
+            self._run: Any = _compat_async.run
+        else:
+            self._ops = SyncStoreOps(config, sql)
+            self._run = _compat_sync.run
+
+    def with_namespace(self, namespace: str) -> Self:
+        """A store on the same table for the child namespace ``namespace`` of this one."""
+        child = object.__new__(type(self))
+        child.config = self.config
+        child.table_name = self.table_name
+        child._create_missing = self._create_missing
+        child._ops = self._ops
+        child._run = self._run
+        child.namespace = f"{self.namespace}{NAMESPACE_SEPARATOR}{_validate_namespace(namespace)}"
+        return child
+
+    async def _call(self, operation: str, *args: Any) -> Any:
+        try:
+            return await self._run(getattr(self._ops, operation), *args)
+        except Exception as exc:
+            if await self._run(self._ops.table_exists):
+                raise
+            if not self._create_missing:
+                msg = (
+                    f"{config_label(self.config)}: the store table {self.table_name!r} does not exist; create it with "
+                    "`await store.create_table()` or with `litestar database upgrade` (include_extensions=['litestar'])"
+                )
+                raise ImproperConfigurationError(msg) from exc
+        await self.create_table()
+        return await self._run(getattr(self._ops, operation), *args)
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        """Store ``value`` under ``key`` (replacing value and expiry); ``expires_in`` seconds, 0/None: never."""
+        data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+        expires_at = _now() + _seconds(expires_in) if expires_in else None
+        await self._call("set", self.namespace, _key_digest(key), data, expires_at)
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        """The value of ``key``, or ``None`` when missing or expired; ``renew_for`` resets a set expiry atomically."""
+        now = _now()
+        if renew_for:
+            renewed: bytes | None = await self._call(
+                "get_and_renew", self.namespace, _key_digest(key), now, now + _seconds(renew_for)
+            )
+            return renewed
+        return await self._call("get", self.namespace, _key_digest(key), now)  # type: ignore[no-any-return]
+
+    async def delete(self, key: str) -> None:
+        """Delete ``key``; nothing happens when it is missing."""
+        await self._call("delete", self.namespace, _key_digest(key))
+
+    async def delete_all(self) -> None:
+        """Delete every key of this namespace and of the namespaces nested in it (never a parent's or sibling's)."""
+        await self._call("delete_namespace", self.namespace, NAMESPACE_SEPARATOR)
+
+    async def exists(self, key: str) -> bool:
+        """Whether ``key`` is stored and not expired."""
+        return await self.expires_in(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        """Whole seconds until ``key`` expires; ``-1`` when it never does; ``None`` when missing or expired."""
+        now = _now()
+        found = await self._call("expiry", self.namespace, _key_digest(key), now)
+        if found is None:
+            return None
+        forever, expires_at = found
+        return -1 if forever else int(expires_at - now)
+
+    async def delete_expired(self) -> int:
+        """Delete the expired values of the whole table (every namespace); return how many."""
+        return await self._call("delete_expired", _now())  # type: ignore[no-any-return]
+
+    async def create_table(self) -> None:
+        """Create the table and its expiry index if they do not exist."""
+        await self._run(self._ops.create_table)
+
+    async def drop_table(self) -> None:
+        """Drop the table if it exists."""
+        await self._run(self._ops.drop_table)
+
+
+class SQLSpecStore(BaseSQLSpecStore):
+    """The SQL store (``BaseSQLSpecStore`` is the same class under sqlspec's documented name)."""
+
+    __slots__ = ()
+
+
+# Drop-in names of sqlspec's per-adapter stores: one implementation serves them all.
+SqliteStore = AiosqliteStore = PsycopgSyncStore = PsycopgAsyncStore = SQLSpecStore
+OracleSyncStore = OracleAsyncStore = AdbcStore = SQLSpecStore

@@ -1,0 +1,240 @@
+"""SQLSpecStore honours Litestar's Store contract on every config kind (the facade is async for both flavours)."""
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+import time_machine
+from litestar.stores.base import NamespacedStore
+from sqlspec.exceptions import ImproperConfigurationError
+
+from litestar_sqlspec.store import AiosqliteStore, BaseSQLSpecStore, PsycopgSyncStore, SQLSpecStore
+from tests.databases import ASYNC_KINDS, SYNC_KINDS, Database, make_database
+
+START = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(params=ASYNC_KINDS + SYNC_KINDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
+    return make_database(request.param, tmp_path)
+
+
+@pytest.fixture
+async def store(database: Database) -> AsyncIterator[SQLSpecStore]:
+    config = database.config(session_table=f"store_{uuid.uuid4().hex[:10]}")
+    sql_store = SQLSpecStore(config, namespace="sessions")
+    await sql_store.create_table()
+    yield sql_store
+    await sql_store.drop_table()
+    if config.is_async:
+        await config.close_pool()
+    else:
+        await anyio.to_thread.run_sync(config.close_pool)
+
+
+@pytest.fixture
+def clock() -> Iterator[Any]:
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+async def test_values_round_trip_as_bytes(store: SQLSpecStore) -> None:
+    every_byte = bytes(range(256)) * 4
+    large = bytes(range(256)) * (3 * 4096)  # 3 MiB
+    values: list[tuple[str, str | bytes]] = [
+        ("text", "héllo ✓"),
+        ("empty", b""),
+        ("bytes", every_byte),
+        ("large", large),
+    ]
+    for key, value in values:
+        await store.set(key, value)
+        expected = value.encode() if isinstance(value, str) else value
+        assert await store.get(key) == expected
+    assert await store.get("missing") is None
+
+
+async def test_set_replaces_value_and_expiry(store: SQLSpecStore, clock: Any) -> None:
+    await store.set("k", b"one", expires_in=10)
+    await store.set("k", b"two")
+    assert await store.get("k") == b"two"
+    assert await store.expires_in("k") == -1
+    await store.set("k", b"three", expires_in=timedelta(seconds=30))
+    assert await store.expires_in("k") == 30
+
+
+@pytest.mark.parametrize("expires_in", [5, 5.0, timedelta(seconds=5), timedelta(minutes=1, seconds=-55)])
+async def test_expiry_accepts_int_float_and_timedelta(store: SQLSpecStore, clock: Any, expires_in: Any) -> None:
+    await store.set("k", b"v", expires_in=expires_in)
+    assert await store.expires_in("k") == 5
+    clock.shift(4.5)
+    assert await store.get("k") == b"v"
+    assert await store.expires_in("k") == 0
+    clock.shift(0.5)
+    assert await store.get("k") is None
+    assert await store.exists("k") is False
+    assert await store.expires_in("k") is None
+
+
+@pytest.mark.parametrize("no_expiry", [None, 0, 0.0, timedelta(0)])
+async def test_none_or_zero_means_no_expiry(store: SQLSpecStore, clock: Any, no_expiry: Any) -> None:
+    await store.set("k", b"v", expires_in=no_expiry)
+    clock.shift(10**7)
+    assert await store.get("k") == b"v"
+    assert await store.expires_in("k") == -1
+    assert await store.exists("k") is True
+
+
+async def test_negative_expiry_is_already_expired(store: SQLSpecStore) -> None:
+    await store.set("k", b"v", expires_in=-1)
+    assert await store.get("k") is None
+    assert await store.exists("k") is False
+
+
+async def test_renew_moves_a_set_expiry_and_leaves_none_alone(store: SQLSpecStore, clock: Any) -> None:
+    await store.set("expiring", b"v", expires_in=10)
+    await store.set("forever", b"w")
+    clock.shift(8)
+    assert await store.get("expiring", renew_for=60) == b"v"
+    assert await store.expires_in("expiring") == 60
+    assert await store.get("forever", renew_for=timedelta(seconds=60)) == b"w"
+    assert await store.expires_in("forever") == -1
+    clock.shift(59)
+    assert await store.get("expiring") == b"v"
+    clock.shift(2)
+    assert await store.get("expiring", renew_for=60) is None  # expired: not revived
+
+
+async def test_delete_and_exists(store: SQLSpecStore) -> None:
+    await store.set("k", b"v")
+    assert await store.exists("k") is True
+    await store.delete("k")
+    await store.delete("k")  # deleting a missing key is fine
+    assert await store.exists("k") is False
+
+
+@pytest.mark.parametrize(
+    "key", ["a b", "..", "../../etc/passwd", "'; DROP TABLE x; --", "%_\\", "ключ", "🔑", "\x00nul", "x" * 10_000]
+)
+async def test_any_string_is_a_key(store: SQLSpecStore, key: str) -> None:
+    await store.set(key, key.encode("utf-8"))
+    assert await store.get(key) == key.encode("utf-8")
+    assert await store.get(key + "!") is None
+
+
+async def test_namespaces_are_isolated_and_delete_all_is_hierarchical(store: SQLSpecStore) -> None:
+    cache = store.with_namespace("response_cache")
+    limits = store.with_namespace("rate_limit")
+    nested = cache.with_namespace("child")
+    assert isinstance(cache, NamespacedStore)
+    assert nested.namespace == "sessions/response_cache/child"
+    for each in (store, cache, limits, nested):
+        await each.set("shared", each.namespace.encode())
+    assert [await each.get("shared") for each in (store, cache, limits, nested)] == [
+        b"sessions",
+        b"sessions/response_cache",
+        b"sessions/rate_limit",
+        b"sessions/response_cache/child",
+    ]
+    await cache.delete_all()
+    assert await cache.get("shared") is None
+    assert await nested.get("shared") is None
+    assert await store.get("shared") == b"sessions"
+    assert await limits.get("shared") == b"sessions/rate_limit"
+    await store.delete_all()
+    assert await limits.get("shared") is None
+
+
+async def test_stores_with_different_namespaces_share_a_table_without_clobbering(database: Database) -> None:
+    config = database.config(session_table=f"store_{uuid.uuid4().hex[:10]}")
+    sessions, cache = SQLSpecStore(config, namespace="sessions"), SQLSpecStore(config, namespace="sessions_cache")
+    try:
+        await sessions.set("k", b"session")
+        await cache.set("k", b"cache")
+        await cache.delete_all()  # "sessions_cache" is not below "sessions", nor the reverse
+        assert await sessions.get("k") == b"session"
+        assert await cache.get("k") is None
+    finally:
+        await sessions.drop_table()
+        if config.is_async:
+            await config.close_pool()
+        else:
+            await anyio.to_thread.run_sync(config.close_pool)
+
+
+async def test_delete_expired_removes_only_expired_rows(store: SQLSpecStore, clock: Any) -> None:
+    await store.set("short", b"v", expires_in=1)
+    await store.with_namespace("other").set("short", b"v", expires_in=1)
+    await store.set("long", b"v", expires_in=100)
+    await store.set("forever", b"v")
+    clock.shift(2)
+    assert await store.delete_expired() == 2
+    assert await store.delete_expired() == 0
+    assert await store.get("long") == b"v"
+    assert await store.get("forever") == b"v"
+
+
+async def test_concurrent_writers_of_one_key_leave_one_written_value(store: SQLSpecStore) -> None:
+    written = {f"value-{index}".encode() for index in range(50)}
+
+    async def write_then_read(index: int) -> None:
+        await store.set("hot", f"value-{index}".encode())
+        assert await store.get("hot") in written
+
+    async with anyio.create_task_group() as group:
+        for index in range(50):
+            group.start_soon(write_then_read, index)
+    assert await store.get("hot") in written
+
+
+async def test_a_missing_table_is_created_on_first_use(database: Database) -> None:
+    config = database.config(session_table=f"store_{uuid.uuid4().hex[:10]}")
+    sql_store = SQLSpecStore(config)
+    try:
+        await sql_store.set("k", b"v")
+        assert await sql_store.get("k") == b"v"
+    finally:
+        await sql_store.drop_table()
+        if config.is_async:
+            await config.close_pool()
+        else:
+            await anyio.to_thread.run_sync(config.close_pool)
+
+
+async def test_a_missing_table_is_reported_when_creation_is_off(tmp_path: Path) -> None:
+    database = make_database("aiosqlite", tmp_path)
+    config = database.config(session_table="absent", create_schema=False)
+    sql_store = SQLSpecStore(config)
+    try:
+        with pytest.raises(ImproperConfigurationError, match=r"store table 'absent' does not exist; create it with"):
+            await sql_store.get("k")
+    finally:
+        await config.close_pool()
+
+
+@pytest.mark.parametrize("table", ["bad-name", "1table", "t; DROP TABLE x", "a.b.c", "", "x" * 200])
+def test_bad_table_names_are_rejected(tmp_path: Path, table: str) -> None:
+    config = make_database("sqlite", tmp_path).config()
+    with pytest.raises(ImproperConfigurationError, match="table name"):
+        SQLSpecStore(config, table_name=table)
+
+
+@pytest.mark.parametrize("namespace", ["", "a/b", "nul\x00", "x" * 300])
+def test_bad_namespaces_are_rejected(tmp_path: Path, namespace: str) -> None:
+    config = make_database("sqlite", tmp_path).config()
+    with pytest.raises(ValueError, match="store namespace"):
+        SQLSpecStore(config, namespace=namespace)
+    with pytest.raises(ValueError, match="store namespace"):
+        SQLSpecStore(config).with_namespace(namespace)
+
+
+def test_drop_in_names_are_the_one_store(tmp_path: Path) -> None:
+    assert AiosqliteStore is PsycopgSyncStore is SQLSpecStore
+    assert issubclass(SQLSpecStore, BaseSQLSpecStore)
+    config = make_database("sqlite", tmp_path).config(session_table="custom_sessions")
+    assert SQLSpecStore(config).table_name == "custom_sessions"
+    assert SQLSpecStore(make_database("sqlite", tmp_path).config()).table_name == "litestar_session"
