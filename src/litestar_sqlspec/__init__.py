@@ -15,6 +15,17 @@ from litestar_sqlspec.settings import (
     CommitMode,
     LitestarConfig,
 )
+from litestar_sqlspec.store import (
+    AdbcStore,
+    AiosqliteStore,
+    BaseSQLSpecStore,
+    OracleAsyncStore,
+    OracleSyncStore,
+    PsycopgAsyncStore,
+    PsycopgSyncStore,
+    SqliteStore,
+    SQLSpecStore,
+)
 
 __all__ = (
     "DEFAULT_COMMIT_MODE",
@@ -24,9 +35,18 @@ __all__ = (
     "DEFAULT_SESSION_KEY",
     "PLUGIN_STATE_KEY",
     "SQLSPEC_STATE_KEY",
+    "AdbcStore",
+    "AiosqliteStore",
+    "BaseSQLSpecStore",
     "CommitMode",
     "LitestarConfig",
+    "OracleAsyncStore",
+    "OracleSyncStore",
+    "PsycopgAsyncStore",
+    "PsycopgSyncStore",
     "SQLSpecPlugin",
+    "SQLSpecStore",
+    "SqliteStore",
     "TransactionMiddleware",
     "database_group",
 )

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-__all__ = ("ALock", "asleep", "run")
+__all__ = ("ALock", "asleep", "run", "set_autocommit_async")
 
 T = TypeVar("T")
 
@@ -24,3 +24,16 @@ async def asleep(seconds: float) -> None:
 async def run(function: Callable[..., Awaitable[T]], /, *args: Any) -> T:
     """Run one database operation of an async config: await it on the event loop."""
     return await function(*args)
+
+
+async def set_autocommit_async(connection: Any, enabled: bool) -> bool | None:
+    """Switch an async psycopg connection's autocommit (no round trip); return the previous mode.
+
+    ``None`` (and nothing changed) for connections without such a switch.
+    """
+    previous = getattr(connection, "autocommit", None)
+    switch = getattr(connection, "set_autocommit", None)
+    if not isinstance(previous, bool) or switch is None:
+        return None
+    await switch(enabled)
+    return previous

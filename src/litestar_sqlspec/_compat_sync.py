@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
-__all__ = ("Lock", "run", "sleep")
+__all__ = ("Lock", "run", "set_autocommit_sync", "sleep")
 
 T = TypeVar("T")
 
@@ -24,3 +24,15 @@ sleep = time.sleep
 async def run(function: Callable[..., T], /, *args: Any) -> T:
     """Run one database operation of a sync config in a worker thread."""
     return await anyio.to_thread.run_sync(function, *args)
+
+
+def set_autocommit_sync(connection: Any, enabled: bool) -> bool | None:
+    """Switch a psycopg connection's autocommit (no round trip); return the previous mode.
+
+    ``None`` (and nothing changed) for connections without such a switch.
+    """
+    previous = getattr(connection, "autocommit", None)
+    if not isinstance(previous, bool):
+        return None
+    connection.autocommit = enabled
+    return previous

@@ -11,6 +11,7 @@ from litestar.config.app import AppConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.plugins import CLIPlugin, InitPluginProtocol
+from litestar.stores.registry import StoreRegistry
 from litestar.types import Scope
 from sqlspec.base import SQLSpec
 from sqlspec.exceptions import ImproperConfigurationError
@@ -18,6 +19,7 @@ from sqlspec.loader import SQLFileLoader
 
 from litestar_sqlspec._runtime import LOOP_KEY, ConfigRuntime, build_runtimes, mark_request_failed, request_slots
 from litestar_sqlspec.middleware import TransactionMiddleware
+from litestar_sqlspec.store import SQLSpecStore
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -117,12 +119,30 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
                 msg = f"SQLSpecPlugin: the app already has a dependency named {key!r}; rename the plugin's key"
                 raise ImproperConfigurationError(msg)
             app_config.dependencies[key] = provider
+        self._register_default_store(app_config)
         managed = [runtime for runtime in self._runtimes if not runtime.settings.disable_di]
         if managed:
             app_config.after_exception.append(mark_request_failed)
             capture = any(not runtime.is_async for runtime in managed)
             app_config.middleware.insert(0, DefineMiddleware(TransactionMiddleware, capture_loop=capture))
         return app_config
+
+    def _register_default_store(self, app_config: AppConfig) -> None:
+        claims = [runtime for runtime in self._runtimes if runtime.settings.default_store]
+        if not claims:
+            return
+        if len(claims) > 1:
+            labels = ", ".join(runtime.settings.label for runtime in claims)
+            msg = f'extension_config["litestar"]["default_store"] is set on several configs ({labels}); keep one'
+            raise ImproperConfigurationError(msg)
+        if isinstance(app_config.stores, StoreRegistry):
+            msg = (
+                f'{claims[0].settings.label}: extension_config["litestar"]["default_store"] cannot be applied: the app '
+                "already has a StoreRegistry; pass default_factory=SQLSpecStore(config).with_namespace to it instead"
+            )
+            raise ImproperConfigurationError(msg)
+        store = SQLSpecStore(claims[0].config)
+        app_config.stores = StoreRegistry(stores=dict(app_config.stores or {}), default_factory=store.with_namespace)
 
     def _dependencies(self) -> dict[str, Provide]:
         dependencies: dict[str, Provide] = {}

@@ -69,6 +69,9 @@ class LitestarConfig(TypedDict):
     """Create the pool at startup and close it at shutdown. Default: ``not disable_di``."""
     session_table: NotRequired[bool | str]
     """Table of the SQL store; ``True`` means ``"litestar_session"``."""
+    default_store: NotRequired[bool]
+    """Make this config's SQL store the app's default store: every store name Litestar asks for (``sessions``,
+    ``response_cache``, ``rate_limit``, …) gets its own namespace in the session table. Default ``False``."""
     channels_table: NotRequired[bool | str]
     """Table of the channels backend; ``True`` means ``"litestar_channels"``."""
     migrations_path: NotRequired[str | Path]
@@ -90,7 +93,7 @@ class LitestarConfig(TypedDict):
 
 
 _KNOWN_KEYS = frozenset(LitestarConfig.__annotations__)
-_BOOL_KEYS = ("disable_di", "manage_lifespan", "manage_schema", "create_schema")
+_BOOL_KEYS = ("disable_di", "manage_lifespan", "manage_schema", "create_schema", "default_store")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,7 @@ class ConfigSettings:
     extra_rollback_statuses: frozenset[int]
     disable_di: bool
     manage_lifespan: bool
+    default_store: bool = False
 
     @property
     def dependency_keys(self) -> tuple[str, str, str]:
@@ -197,6 +201,7 @@ def read_settings(config: Any) -> ConfigSettings:
         extra_rollback_statuses=rollback_statuses,
         disable_di=disable_di,
         manage_lifespan=bool(options.get("manage_lifespan", not disable_di)),
+        default_store=bool(options.get("default_store", False)),
     )
     if len(set(settings.dependency_keys)) != 3:
         raise _fail(label, f"uses one key twice among connection/pool/session keys {settings.dependency_keys}")

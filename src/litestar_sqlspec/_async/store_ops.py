@@ -10,6 +10,7 @@ from typing import Any
 from sqlspec.config import AsyncDatabaseConfig, NoPoolAsyncConfig
 
 from litestar_sqlspec._async.lease import AsyncConnectionLease
+from litestar_sqlspec._compat_async import set_autocommit_async
 from litestar_sqlspec.dialects import StoreStatements
 
 __all__ = ("AsyncStoreOps",)
@@ -29,16 +30,26 @@ class AsyncStoreOps:
     async def _rows(self, *statements: str, parameters: dict[str, Any] | None = None) -> tuple[list[Any], int]:
         lease = AsyncConnectionLease(self.config, self.config.provide_connection)
         await lease.acquire()
+        # One statement, one round trip: no BEGIN/COMMIT around it where the driver can switch to autocommit.
+        previous = await set_autocommit_async(lease.connection, True)
         try:
             for statement in statements:
                 result = await lease.driver().execute(statement, parameters or {})
         except BaseException:
-            await lease.finish(False)
+            await self._give_back(lease, previous, commit=False)
             raise
-        await lease.finish(True)
+        await self._give_back(lease, previous, commit=True)
         # drivers return rows as tuples or as dicts (ADBC); columns keep their order either way
         rows = [tuple(row.values()) if isinstance(row, dict) else tuple(row) for row in result.data or ()]
         return rows, int(result.rows_affected or 0)
+
+    @staticmethod
+    async def _give_back(lease: AsyncConnectionLease, previous: bool | None, commit: bool) -> None:
+        try:
+            if previous is not None:
+                await set_autocommit_async(lease.connection, previous)
+        finally:
+            await lease.finish(commit)
 
     async def set(self, namespace: str, key: bytes, value: bytes, expires_at: float | None) -> None:
         """Insert or replace the value and expiry of ``key``."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
 
+from litestar_sqlspec._compat_sync import set_autocommit_sync
 from litestar_sqlspec._sync.lease import SyncConnectionLease
 from litestar_sqlspec.dialects import StoreStatements
 
@@ -31,16 +32,26 @@ class SyncStoreOps:
     def _rows(self, *statements: str, parameters: dict[str, Any] | None = None) -> tuple[list[Any], int]:
         lease = SyncConnectionLease(self.config, self.config.provide_connection)
         lease.acquire()
+        # One statement, one round trip: no BEGIN/COMMIT around it where the driver can switch to autocommit.
+        previous = set_autocommit_sync(lease.connection, True)
         try:
             for statement in statements:
                 result = lease.driver().execute(statement, parameters or {})
         except BaseException:
-            lease.finish(False)
+            self._give_back(lease, previous, commit=False)
             raise
-        lease.finish(True)
+        self._give_back(lease, previous, commit=True)
         # drivers return rows as tuples or as dicts (ADBC); columns keep their order either way
         rows = [tuple(row.values()) if isinstance(row, dict) else tuple(row) for row in result.data or ()]
         return rows, int(result.rows_affected or 0)
+
+    @staticmethod
+    def _give_back(lease: SyncConnectionLease, previous: bool | None, commit: bool) -> None:
+        try:
+            if previous is not None:
+                set_autocommit_sync(lease.connection, previous)
+        finally:
+            lease.finish(commit)
 
     def set(self, namespace: str, key: bytes, value: bytes, expires_at: float | None) -> None:
         """Insert or replace the value and expiry of ``key``."""

@@ -1,0 +1,105 @@
+"""The SQL store behind real Litestar features: server-side sessions and the response cache."""
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar, Request, get, post
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.stores.registry import StoreRegistry
+from litestar.testing import TestClient
+from sqlspec import SQLSpec
+from sqlspec.exceptions import ImproperConfigurationError
+
+from litestar_sqlspec import SQLSpecPlugin, SQLSpecStore
+from tests.databases import Database, make_database
+
+
+@post("/login")
+async def login(request: Request[Any, Any, Any]) -> None:
+    request.set_session({"user": "ada"})
+
+
+@get("/me")
+async def me(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    return dict(request.session)
+
+
+@post("/logout")
+async def logout(request: Request[Any, Any, Any]) -> None:
+    request.clear_session()
+
+
+CALLS = {"count": 0}
+
+
+@get("/cached", cache=60)
+async def cached() -> int:
+    CALLS["count"] += 1
+    return CALLS["count"]
+
+
+def app_on(database: Database, **litestar: Any) -> Litestar:
+    config = database.config(default_store=True, **litestar)
+    spec = SQLSpec()
+    spec.add_config(config)
+    sessions = ServerSideSessionConfig(max_age=3600)
+    return Litestar(
+        route_handlers=[login, me, logout, cached], plugins=[SQLSpecPlugin(spec)], middleware=[sessions.middleware]
+    )
+
+
+@pytest.mark.parametrize("kind", ["aiosqlite", "sqlite", "psycopg_async", "psycopg_sync"])
+def test_server_side_sessions_and_response_cache_live_in_the_database(kind: str, tmp_path: Path) -> None:
+    database = make_database(kind, tmp_path)
+    table = f"sessions_{kind}"
+    app = app_on(database, session_table=table)
+    try:
+        with TestClient(app) as client:
+            assert client.get("/me").json() == {}
+            assert client.post("/login").status_code == 201
+            assert client.get("/me").json() == {"user": "ada"}
+            first = client.get("/cached").json()
+            assert client.get("/cached").json() == first  # served from the store
+        # a new app process on the same database still knows the session (the cookie carries only its id)
+        app_again = app_on(database, session_table=table)
+        with TestClient(app_again, cookies=client.cookies) as client_again:
+            assert client_again.get("/me").json() == {"user": "ada"}
+            assert client_again.post("/logout").status_code == 201
+            assert client_again.get("/me").json() == {}
+        if database.dialect == "sqlite":
+            assert database.sqlite_path is not None
+            with sqlite3.connect(database.sqlite_path) as connection:
+                rows = connection.execute(f"SELECT ns, store_value FROM {table}").fetchall()
+            assert {namespace for namespace, _ in rows} <= {"litestar/response_cache", "litestar/sessions"}
+            assert not [value for namespace, value in rows if namespace == "litestar/sessions" and b"ada" in value]
+    finally:
+        database.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def test_explicit_registry_wiring_works(tmp_path: Path) -> None:
+    database = make_database("aiosqlite", tmp_path)
+    config = database.config()
+    store = SQLSpecStore(config, namespace="app")
+    spec = SQLSpec()
+    spec.add_config(config)
+    app = Litestar(
+        route_handlers=[cached],
+        plugins=[SQLSpecPlugin(spec)],
+        stores=StoreRegistry(default_factory=store.with_namespace),
+    )
+    with TestClient(app) as client:
+        assert client.get("/cached").json() == client.get("/cached").json()
+    assert app.stores.get("response_cache").namespace == "app/response_cache"  # type: ignore[attr-defined]
+
+
+def test_default_store_conflicts_are_reported(tmp_path: Path) -> None:
+    database = make_database("aiosqlite", tmp_path)
+    spec = SQLSpec()
+    spec.add_config(database.config(default_store=True))
+    with pytest.raises(ImproperConfigurationError, match="already has a StoreRegistry"):
+        Litestar(plugins=[SQLSpecPlugin(spec)], stores=StoreRegistry())
+    spec.add_config(database.config(default_store=True, session_key="s2", connection_key="c2", pool_key="p2"))
+    with pytest.raises(ImproperConfigurationError, match="is set on several configs"):
+        Litestar(plugins=[SQLSpecPlugin(spec)])
