@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-__all__ = ("ALock", "asleep", "run", "set_autocommit_async")
+__all__ = ("ALock", "asleep", "create_blob_async", "read_bytes_async", "run", "set_autocommit_async")
 
 T = TypeVar("T")
 
@@ -37,3 +37,18 @@ async def set_autocommit_async(connection: Any, enabled: bool) -> bool | None:
         return None
     await switch(enabled)
     return previous
+
+
+async def read_bytes_async(value: Any) -> bytes:
+    """A fetched binary value as bytes: a LOB is read; NULL (how Oracle stores an empty BLOB) is ``b""``."""
+    if value is None:
+        return b""
+    read = getattr(value, "read", None)
+    return bytes(await read() if read is not None else value)
+
+
+async def create_blob_async(connection: Any, data: bytes) -> Any:
+    """A temporary BLOB holding ``data``, to bind values larger than Oracle's 32 KB RAW limit."""
+    import oracledb  # noqa: PLC0415 - only Oracle configs get here
+
+    return await connection.createlob(oracledb.DB_TYPE_BLOB, data)

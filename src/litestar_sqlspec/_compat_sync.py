@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
-__all__ = ("Lock", "run", "set_autocommit_sync", "sleep")
+__all__ = ("Lock", "create_blob_sync", "read_bytes_sync", "run", "set_autocommit_sync", "sleep")
 
 T = TypeVar("T")
 
@@ -36,3 +36,18 @@ def set_autocommit_sync(connection: Any, enabled: bool) -> bool | None:
         return None
     connection.autocommit = enabled
     return previous
+
+
+def read_bytes_sync(value: Any) -> bytes:
+    """A fetched binary value as bytes: a LOB is read; NULL (how Oracle stores an empty BLOB) is ``b""``."""
+    if value is None:
+        return b""
+    read = getattr(value, "read", None)
+    return bytes(read() if read is not None else value)
+
+
+def create_blob_sync(connection: Any, data: bytes) -> Any:
+    """A temporary BLOB holding ``data``, to bind values larger than Oracle's 32 KB RAW limit."""
+    import oracledb  # noqa: PLC0415 - only Oracle configs get here
+
+    return connection.createlob(oracledb.DB_TYPE_BLOB, data)

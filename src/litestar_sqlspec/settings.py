@@ -72,6 +72,8 @@ class LitestarConfig(TypedDict):
     default_store: NotRequired[bool]
     """Make this config's SQL store the app's default store: every store name Litestar asks for (``sessions``,
     ``response_cache``, ``rate_limit``, …) gets its own namespace in the session table. Default ``False``."""
+    in_memory: NotRequired[bool]
+    """Oracle: create the store table ``INMEMORY PRIORITY HIGH`` (needs the licensed In-Memory option)."""
     channels_table: NotRequired[bool | str]
     """Table of the channels backend; ``True`` means ``"litestar_channels"``."""
     migrations_path: NotRequired[str | Path]
@@ -93,7 +95,7 @@ class LitestarConfig(TypedDict):
 
 
 _KNOWN_KEYS = frozenset(LitestarConfig.__annotations__)
-_BOOL_KEYS = ("disable_di", "manage_lifespan", "manage_schema", "create_schema", "default_store")
+_BOOL_KEYS = ("disable_di", "manage_lifespan", "manage_schema", "create_schema", "default_store", "in_memory")
 
 
 @dataclass(frozen=True, slots=True)

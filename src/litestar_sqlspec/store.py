@@ -87,9 +87,10 @@ class BaseSQLSpecStore(NamespacedStore):
     def __init__(self, config: Any, *, table_name: str | None = None, namespace: str = DEFAULT_NAMESPACE) -> None:
         self.config = config
         self.namespace = _validate_namespace(namespace)
-        sql = store_statements_for(config, _table_from_config(config) if table_name is None else table_name)
-        self.table_name = sql.table
         options = (getattr(config, "extension_config", None) or {}).get(EXTENSION_NAME) or {}
+        table = _table_from_config(config) if table_name is None else table_name
+        sql = store_statements_for(config, table, in_memory=bool(options.get("in_memory", False)))
+        self.table_name = sql.table
         self._create_missing = bool(options.get("create_schema", True))
         if config.is_async:
             self._ops: Any = AsyncStoreOps(config, sql)

@@ -5,15 +5,18 @@ has a transaction open, and gives the connection back. Keys arrive hashed and na
 never formatted.
 """
 
+import re
 from typing import Any
 
 from sqlspec.config import AsyncDatabaseConfig, NoPoolAsyncConfig
 
 from litestar_sqlspec._async.lease import AsyncConnectionLease
-from litestar_sqlspec._compat_async import set_autocommit_async
+from litestar_sqlspec._compat_async import create_blob_async, read_bytes_async, set_autocommit_async
 from litestar_sqlspec.dialects import StoreStatements
 
 __all__ = ("AsyncStoreOps",)
+
+_PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 
 AsyncAnyConfig = AsyncDatabaseConfig[Any, Any, Any] | NoPoolAsyncConfig[Any, Any]
 
@@ -27,14 +30,20 @@ class AsyncStoreOps:
         self.config = config
         self.sql = sql
 
-    async def _rows(self, *statements: str, parameters: dict[str, Any] | None = None) -> tuple[list[Any], int]:
+    async def _rows(
+        self, *statements: str, parameters: dict[str, Any] | None = None, large_value: str | None = None
+    ) -> tuple[list[Any], int]:
         lease = AsyncConnectionLease(self.config, self.config.provide_connection)
         await lease.acquire()
         # One statement, one round trip: no BEGIN/COMMIT around it where the driver can switch to autocommit.
-        previous = await set_autocommit_async(lease.connection, True)
+        previous = await set_autocommit_async(lease.connection, True) if len(statements) == 1 else None
+        bound = dict(parameters or {})
         try:
+            threshold = self.sql.large_value_bytes
+            if large_value is not None and threshold is not None and len(bound[large_value]) > threshold:
+                bound[large_value] = await create_blob_async(lease.connection, bound[large_value])
             for statement in statements:
-                result = await lease.driver().execute(statement, parameters or {})
+                result = await lease.driver().execute(statement, _used_by(statement, bound))
         except BaseException:
             await self._give_back(lease, previous, commit=False)
             raise
@@ -53,20 +62,19 @@ class AsyncStoreOps:
 
     async def set(self, namespace: str, key: bytes, value: bytes, expires_at: float | None) -> None:
         """Insert or replace the value and expiry of ``key``."""
-        await self._rows(
-            self.sql.upsert, parameters={"ns": namespace, "key": key, "value": value, "expires_at": expires_at}
-        )
+        parameters = {"ns": namespace, "key": key, "value": value, "expires_at": expires_at}
+        await self._rows(self.sql.upsert, parameters=parameters, large_value="value")
 
     async def get(self, namespace: str, key: bytes, now: float) -> bytes | None:
         """The value of ``key`` unless it is missing or expired."""
         rows, _ = await self._rows(self.sql.select_value, parameters={"ns": namespace, "key": key, "now": now})
-        return bytes(rows[0][0]) if rows else None
+        return await read_bytes_async(rows[0][0]) if rows else None
 
     async def get_and_renew(self, namespace: str, key: bytes, now: float, expires_at: float) -> bytes | None:
         """Like ``get``, and in the same statement move a set expiry to ``expires_at``."""
         parameters = {"ns": namespace, "key": key, "now": now, "expires_at": expires_at}
-        rows, _ = await self._rows(self.sql.get_and_renew, parameters=parameters)
-        return bytes(rows[0][0]) if rows else None
+        rows, _ = await self._rows(*self.sql.get_and_renew, parameters=parameters)
+        return await read_bytes_async(rows[0][0]) if rows else None
 
     async def expiry(self, namespace: str, key: bytes, now: float) -> tuple[bool, float | None] | None:
         """``None`` when missing or expired, else ``(has_no_expiry, expires_at)``."""
@@ -108,3 +116,9 @@ class AsyncStoreOps:
     async def drop_table(self) -> None:
         """Drop the table if it exists."""
         await self._rows(self.sql.drop_table)
+
+
+def _used_by(statement: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    # Some drivers (oracledb) reject a named parameter that the statement does not use.
+    names = set(_PLACEHOLDER.findall(statement))
+    return {name: value for name, value in parameters.items() if name in names}

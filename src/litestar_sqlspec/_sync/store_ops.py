@@ -7,15 +7,18 @@ has a transaction open, and gives the connection back. Keys arrive hashed and na
 never formatted.
 """
 
+import re
 from typing import Any
 
 from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
 
-from litestar_sqlspec._compat_sync import set_autocommit_sync
+from litestar_sqlspec._compat_sync import create_blob_sync, read_bytes_sync, set_autocommit_sync
 from litestar_sqlspec._sync.lease import SyncConnectionLease
 from litestar_sqlspec.dialects import StoreStatements
 
 __all__ = ("SyncStoreOps",)
+
+_PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 
 SyncAnyConfig = SyncDatabaseConfig[Any, Any, Any] | NoPoolSyncConfig[Any, Any]
 
@@ -29,14 +32,20 @@ class SyncStoreOps:
         self.config = config
         self.sql = sql
 
-    def _rows(self, *statements: str, parameters: dict[str, Any] | None = None) -> tuple[list[Any], int]:
+    def _rows(
+        self, *statements: str, parameters: dict[str, Any] | None = None, large_value: str | None = None
+    ) -> tuple[list[Any], int]:
         lease = SyncConnectionLease(self.config, self.config.provide_connection)
         lease.acquire()
         # One statement, one round trip: no BEGIN/COMMIT around it where the driver can switch to autocommit.
-        previous = set_autocommit_sync(lease.connection, True)
+        previous = set_autocommit_sync(lease.connection, True) if len(statements) == 1 else None
+        bound = dict(parameters or {})
         try:
+            threshold = self.sql.large_value_bytes
+            if large_value is not None and threshold is not None and len(bound[large_value]) > threshold:
+                bound[large_value] = create_blob_sync(lease.connection, bound[large_value])
             for statement in statements:
-                result = lease.driver().execute(statement, parameters or {})
+                result = lease.driver().execute(statement, _used_by(statement, bound))
         except BaseException:
             self._give_back(lease, previous, commit=False)
             raise
@@ -55,18 +64,19 @@ class SyncStoreOps:
 
     def set(self, namespace: str, key: bytes, value: bytes, expires_at: float | None) -> None:
         """Insert or replace the value and expiry of ``key``."""
-        self._rows(self.sql.upsert, parameters={"ns": namespace, "key": key, "value": value, "expires_at": expires_at})
+        parameters = {"ns": namespace, "key": key, "value": value, "expires_at": expires_at}
+        self._rows(self.sql.upsert, parameters=parameters, large_value="value")
 
     def get(self, namespace: str, key: bytes, now: float) -> bytes | None:
         """The value of ``key`` unless it is missing or expired."""
         rows, _ = self._rows(self.sql.select_value, parameters={"ns": namespace, "key": key, "now": now})
-        return bytes(rows[0][0]) if rows else None
+        return read_bytes_sync(rows[0][0]) if rows else None
 
     def get_and_renew(self, namespace: str, key: bytes, now: float, expires_at: float) -> bytes | None:
         """Like ``get``, and in the same statement move a set expiry to ``expires_at``."""
         parameters = {"ns": namespace, "key": key, "now": now, "expires_at": expires_at}
-        rows, _ = self._rows(self.sql.get_and_renew, parameters=parameters)
-        return bytes(rows[0][0]) if rows else None
+        rows, _ = self._rows(*self.sql.get_and_renew, parameters=parameters)
+        return read_bytes_sync(rows[0][0]) if rows else None
 
     def expiry(self, namespace: str, key: bytes, now: float) -> tuple[bool, float | None] | None:
         """``None`` when missing or expired, else ``(has_no_expiry, expires_at)``."""
@@ -108,3 +118,9 @@ class SyncStoreOps:
     def drop_table(self) -> None:
         """Drop the table if it exists."""
         self._rows(self.sql.drop_table)
+
+
+def _used_by(statement: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    # Some drivers (oracledb) reject a named parameter that the statement does not use.
+    names = set(_PLACEHOLDER.findall(statement))
+    return {name: value for name, value in parameters.items() if name in names}

@@ -1,0 +1,81 @@
+"""Oracle store SQL, checked without a server (none can run here): it parses as Oracle SQL and is wired to configs.
+
+What is NOT tested: executing these statements on a real Oracle database.
+"""
+
+import re
+from typing import Any
+
+import pytest
+import sqlglot
+from sqlspec.adapters.oracledb import OracleAsyncConfig, OracleSyncConfig
+from sqlspec.exceptions import ImproperConfigurationError
+
+from litestar_sqlspec import SQLSpecStore
+from litestar_sqlspec._async.store_ops import _used_by
+from litestar_sqlspec._compat_sync import read_bytes_sync
+from litestar_sqlspec.dialects import store_statements_for
+
+EXECUTE_IMMEDIATE = re.compile(r"EXECUTE IMMEDIATE '(.*?)'; EXCEPTION")
+
+
+def oracle_config(config_type: Any = OracleSyncConfig, **litestar: Any) -> Any:
+    return config_type(
+        connection_config={"dsn": "127.0.0.1:1/FREEPDB1", "user": "app", "password": "secret"},
+        extension_config={"litestar": litestar},
+    )
+
+
+def statements(in_memory: bool = False) -> list[str]:
+    sql = store_statements_for(oracle_config(), "litestar_session", in_memory=in_memory)
+    plain = [
+        sql.table_exists,
+        sql.upsert,
+        sql.select_value,
+        *sql.get_and_renew,
+        sql.select_expiry,
+        sql.delete,
+        sql.delete_namespace,
+        sql.delete_expired,
+    ]
+    ddl = [match for block in (*sql.create_table, sql.drop_table) for match in EXECUTE_IMMEDIATE.findall(block)]
+    assert len(ddl) == 3  # table, index, drop
+    return plain + ddl
+
+
+@pytest.mark.parametrize("statement", statements() + statements(in_memory=True)[-3:-2])
+def test_every_oracle_statement_parses_as_oracle_sql(statement: str) -> None:
+    if "INMEMORY" in statement:
+        statement = statement.replace(" INMEMORY PRIORITY HIGH", "")  # sqlglot does not know the clause
+        assert statement.endswith("PRIMARY KEY (ns, store_key))")
+    parsed = sqlglot.parse_one(statement, read="oracle")
+    assert parsed is not None
+    assert sqlglot.transpile(statement, read="oracle", write="oracle")
+
+
+def test_oracle_specifics() -> None:
+    sql = store_statements_for(oracle_config(), "litestar_session")
+    assert sql.dialect == "oracle"
+    assert sql.upsert.startswith("MERGE INTO litestar_session")
+    assert "store_value BLOB," in sql.create_table[0]  # nullable: Oracle stores an empty BLOB as NULL
+    assert "SQLCODE != -955" in sql.create_table[0]
+    assert "SQLCODE != -942" in sql.drop_table
+    assert sql.large_value_bytes == 32_000
+    assert "INMEMORY PRIORITY HIGH" in store_statements_for(oracle_config(), "t", in_memory=True).create_table[0]
+    assert read_bytes_sync(None) == b""  # how an empty value comes back from Oracle
+
+
+def test_each_statement_gets_only_the_parameters_it_uses() -> None:
+    renew, select = store_statements_for(oracle_config(), "t").get_and_renew
+    parameters = {"ns": "n", "key": b"k", "now": 1.0, "expires_at": 2.0}
+    assert set(_used_by(renew, parameters)) == {"ns", "key", "now", "expires_at"}
+    assert set(_used_by(select, parameters)) == {"ns", "key", "now"}
+
+
+@pytest.mark.parametrize("config_type", [OracleSyncConfig, OracleAsyncConfig])
+def test_oracle_configs_get_a_store(config_type: Any) -> None:
+    store = SQLSpecStore(oracle_config(config_type, session_table="app_sessions", in_memory=True), namespace="app")
+    assert store.table_name == "app_sessions"
+    assert store.with_namespace("cache").namespace == "app/cache"
+    with pytest.raises(ImproperConfigurationError, match="longer than oracle's 128 chars"):
+        SQLSpecStore(oracle_config(config_type), table_name="t" * 129)
