@@ -1,6 +1,7 @@
 """The SQL store behind real Litestar features: server-side sessions and the response cache."""
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +104,34 @@ def test_default_store_conflicts_are_reported(tmp_path: Path) -> None:
     spec.add_config(database.config(default_store=True, session_key="s2", connection_key="c2", pool_key="p2"))
     with pytest.raises(ImproperConfigurationError, match="is set on several configs"):
         Litestar(plugins=[SQLSpecPlugin(spec)])
+
+
+def test_the_lifespan_deletes_expired_rows_when_asked(tmp_path: Path) -> None:
+    database = make_database("aiosqlite", tmp_path)
+    config = database.config(session_table="cleaned", cleanup_interval=0.05)
+    spec = SQLSpec()
+    spec.add_config(config)
+    app = Litestar(plugins=[SQLSpecPlugin(spec)])
+    store = SQLSpecStore(config, namespace="any")
+    assert database.sqlite_path is not None
+
+    def rows() -> int:
+        with sqlite3.connect(database.sqlite_path) as connection:  # type: ignore[arg-type]
+            return int(connection.execute("SELECT COUNT(*) FROM cleaned").fetchone()[0])
+
+    with TestClient(app) as client:
+        client.blocking_portal.call(store.set, "expired", b"x", -1)
+        client.blocking_portal.call(store.set, "kept", b"y", 3600)
+        deadline = time.monotonic() + 5
+        while rows() != 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert rows() == 1
+        assert client.blocking_portal.call(store.get, "kept") == b"y"
+
+
+@pytest.mark.parametrize("interval", [0, -1, "10", True])
+def test_a_bad_cleanup_interval_is_rejected(tmp_path: Path, interval: Any) -> None:
+    spec = SQLSpec()
+    spec.add_config(make_database("aiosqlite", tmp_path).config(cleanup_interval=interval))
+    with pytest.raises(ImproperConfigurationError, match=r"cleanup_interval=.* must be a positive number of seconds"):
+        SQLSpecPlugin(spec)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from click import Group
 from litestar.config.app import AppConfig
 from litestar.di import Provide
@@ -19,6 +20,7 @@ from sqlspec.loader import SQLFileLoader
 
 from litestar_sqlspec._runtime import LOOP_KEY, ConfigRuntime, build_runtimes, mark_request_failed, request_slots
 from litestar_sqlspec.middleware import TransactionMiddleware
+from litestar_sqlspec.settings import ConfigSettings
 from litestar_sqlspec.store import SQLSpecStore
 
 if TYPE_CHECKING:
@@ -35,6 +37,19 @@ PLUGIN_STATE_KEY = "sqlspec_plugin"
 """``app.state`` key of the plugin."""
 DEFAULT_LOADER_KEY = "sql_loader"
 """Dependency key (and ``app.state`` key) of the ``SQLFileLoader`` given to the plugin."""
+
+
+async def _delete_expired_every(store: SQLSpecStore, settings: ConfigSettings) -> None:
+    """Delete the store's expired rows every ``cleanup_interval`` seconds, for as long as the app runs."""
+    interval = settings.cleanup_interval or 0.0
+    while True:
+        await anyio.sleep(interval)
+        try:
+            deleted = await store.delete_expired()
+        except Exception:
+            logger.warning("%s: deleting expired store rows failed", settings.label, exc_info=True)
+        else:
+            logger.debug("%s: deleted %d expired store rows", settings.label, deleted)
 
 
 def _on_event_loop() -> bool:
@@ -107,7 +122,7 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
                     app_config.signature_types.append(kind)
             app_config.signature_namespace.update(namespace)
 
-        if any(runtime.settings.manage_lifespan for runtime in self._runtimes):
+        if any(runtime.settings.manage_lifespan or runtime.settings.cleanup_interval for runtime in self._runtimes):
             app_config.lifespan.append(self._lifespan)
 
         dependencies = self._dependencies()
@@ -161,6 +176,15 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
 
     @asynccontextmanager
     async def _lifespan(self, app: "Litestar") -> AsyncIterator[None]:
+        async with self._pools(app), anyio.create_task_group() as cleaners:
+            for runtime in self._runtimes:
+                if runtime.settings.cleanup_interval is not None:
+                    cleaners.start_soon(_delete_expired_every, SQLSpecStore(runtime.config), runtime.settings)
+            yield
+            cleaners.cancel_scope.cancel()
+
+    @asynccontextmanager
+    async def _pools(self, app: "Litestar") -> AsyncIterator[None]:
         started: list[ConfigRuntime] = []
         try:
             for runtime in self._runtimes:

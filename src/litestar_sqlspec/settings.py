@@ -72,6 +72,8 @@ class LitestarConfig(TypedDict):
     default_store: NotRequired[bool]
     """Make this config's SQL store the app's default store: every store name Litestar asks for (``sessions``,
     ``response_cache``, ``rate_limit``, …) gets its own namespace in the session table. Default ``False``."""
+    cleanup_interval: NotRequired[float]
+    """Seconds between deletions of expired store rows by a task of the app's lifespan. Default: no such task."""
     in_memory: NotRequired[bool]
     """Oracle: create the store table ``INMEMORY PRIORITY HIGH`` (needs the licensed In-Memory option)."""
     channels_table: NotRequired[bool | str]
@@ -112,6 +114,7 @@ class ConfigSettings:
     disable_di: bool
     manage_lifespan: bool
     default_store: bool = False
+    cleanup_interval: float | None = None
 
     @property
     def dependency_keys(self) -> tuple[str, str, str]:
@@ -156,6 +159,14 @@ def _statuses(label: str, options: dict[str, Any], name: str) -> frozenset[int]:
         if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
             raise _fail(label, f"{name} contains {status!r}; allowed: int HTTP status codes from 100 to 599")
     return frozenset(statuses)
+
+
+def _interval(label: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise _fail(label, f"cleanup_interval={value!r} must be a positive number of seconds")
+    return float(value)
 
 
 def read_settings(config: Any) -> ConfigSettings:
@@ -204,6 +215,7 @@ def read_settings(config: Any) -> ConfigSettings:
         disable_di=disable_di,
         manage_lifespan=bool(options.get("manage_lifespan", not disable_di)),
         default_store=bool(options.get("default_store", False)),
+        cleanup_interval=_interval(label, options.get("cleanup_interval")),
     )
     if len(set(settings.dependency_keys)) != 3:
         raise _fail(label, f"uses one key twice among connection/pool/session keys {settings.dependency_keys}")
