@@ -40,8 +40,9 @@ unasync: $(STAMP) ## Regenerate _sync/ (source and tests) from _async/
 unasync-check: $(STAMP) ## Fail when a generated _sync/ file is stale
 	$(PY) scripts/generate_sync.py --check
 
-bench: $(STAMP) ## Run the benchmarks in bench/ (in-process ASGI, ratios against the reference)
+bench: $(STAMP) ## Run the benchmarks in bench/ (ratios against sqlspec's extension, in one process each)
 	$(PY) bench/di.py
+	$(PY) bench/store.py
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache demo/demo.db*

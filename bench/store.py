@@ -1,0 +1,232 @@
+"""Store benchmark: SQLSpecStore vs sqlspec's own per-adapter stores, with Litestar's MemoryStore and RedisStore as
+anchors, and the network round trips of each operation on PostgreSQL counted by a loopback proxy.
+
+Operations: set, get, get with renew, exists, delete; sequential ops/s, medians over interleaved rounds.
+Run: ``python bench/store.py`` (``make bench`` runs it after ``bench/di.py``).
+"""
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from redis.asyncio import Redis
+from sqlspec.adapters.aiosqlite import AiosqliteConfig
+from sqlspec.adapters.aiosqlite.litestar.store import AiosqliteStore as ReferenceAiosqliteStore
+from sqlspec.adapters.psycopg import PsycopgAsyncConfig, PsycopgSyncConfig
+from sqlspec.adapters.psycopg.litestar.store import PsycopgAsyncStore as ReferencePsycopgAsyncStore
+from sqlspec.adapters.psycopg.litestar.store import PsycopgSyncStore as ReferencePsycopgSyncStore
+from sqlspec.adapters.sqlite import SqliteConfig
+from sqlspec.adapters.sqlite.litestar.store import SQLiteStore as ReferenceSQLiteStore
+
+from litestar_sqlspec import SQLSpecStore
+
+PG_HOST, PG_PORT = "127.0.0.1", 5432
+PG_DSN = os.environ.get("LITESTAR_SQLSPEC_PG_DSN", f"postgresql://postgres@{PG_HOST}:{PG_PORT}/test")
+OPS = ("set", "get", "get_renew", "exists", "delete")
+KINDS = ("aiosqlite", "sqlite", "psycopg_async", "psycopg_sync")
+REFERENCES: dict[str, Any] = {
+    "aiosqlite": ReferenceAiosqliteStore,
+    "sqlite": ReferenceSQLiteStore,
+    "psycopg_async": ReferencePsycopgAsyncStore,
+    "psycopg_sync": ReferencePsycopgSyncStore,
+}
+
+
+class TurnCounter:
+    """A loopback TCP proxy to PostgreSQL that counts request/response turns (one per network round trip)."""
+
+    def __init__(self) -> None:
+        self.turns = 0
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+    async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        server_reader, server_writer = await asyncio.open_connection(PG_HOST, PG_PORT)
+        last = {"side": "server"}
+
+        async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, side: str) -> None:
+            try:
+                while data := await reader.read(65536):
+                    if side == "client" and last["side"] == "server":
+                        self.turns += 1
+                    last["side"] = side
+                    writer.write(data)
+                    await writer.drain()
+            finally:
+                writer.close()
+
+        await asyncio.gather(
+            pump(client_reader, server_writer, "client"),
+            pump(server_reader, client_writer, "server"),
+            return_exceptions=True,
+        )
+
+
+def make_config(kind: str, workdir: Path, table: str, port: int = PG_PORT) -> Any:
+    ext: dict[str, Any] = {"litestar": {"session_table": table}}
+    if kind == "aiosqlite":
+        return AiosqliteConfig(connection_config={"database": str(workdir / "store.db")}, extension_config=ext)
+    if kind == "sqlite":
+        return SqliteConfig(connection_config={"database": str(workdir / "store-sync.db")}, extension_config=ext)
+    conninfo = f"postgresql://postgres@{PG_HOST}:{port}/test"
+    pool = {"conninfo": conninfo, "min_size": 1, "max_size": 2}
+    return (PsycopgAsyncConfig if kind == "psycopg_async" else PsycopgSyncConfig)(
+        connection_config=pool, extension_config=ext
+    )
+
+
+def operations(store: Store) -> dict[str, Callable[[int], Awaitable[Any]]]:
+    return {
+        "set": lambda i: store.set(f"k{i}", b"x" * 256, expires_in=3600),
+        "get": lambda i: store.get(f"k{i}"),
+        "get_renew": lambda i: store.get(f"k{i}", renew_for=3600),
+        "exists": lambda i: store.exists(f"k{i}"),
+        "delete": lambda i: store.delete(f"k{i}"),
+    }
+
+
+async def ops_per_second(store: Store, op: str, count: int) -> float:
+    run = operations(store)[op]
+    started = time.perf_counter()
+    for index in range(count):
+        await run(index)
+    return count / (time.perf_counter() - started)
+
+
+async def close(config: Any) -> None:
+    if config.is_async:
+        await config.close_pool()
+    else:
+        await anyio.to_thread.run_sync(config.close_pool)
+
+
+async def prepare(store: Store) -> None:
+    create = getattr(store, "create_table", None)
+    if create is not None:
+        await create()
+
+
+async def drop(store: Store, config: Any) -> None:
+    table = getattr(store, "table_name", None) or getattr(store, "_table_name", None)
+    if isinstance(store, SQLSpecStore):
+        await store.drop_table()
+    elif table:
+        session_context = config.provide_session()
+        if config.is_async:
+            async with session_context as session:
+                await session.execute(f"DROP TABLE IF EXISTS {table}")
+                await session.commit()
+        else:
+
+            def sync_drop() -> None:
+                with session_context as session:
+                    session.execute(f"DROP TABLE IF EXISTS {table}")
+                    session.commit()
+
+            await anyio.to_thread.run_sync(sync_drop)
+
+
+async def round_trips(kind: str, workdir: Path, counter: TurnCounter, count: int = 50) -> dict[str, dict[str, float]]:
+    """Network round trips per operation on PostgreSQL, for this package and the reference."""
+    result: dict[str, dict[str, float]] = {}
+    for variant in ("ours", "reference"):
+        table = f"rt_{variant}_{uuid.uuid4().hex[:6]}"
+        config = make_config(kind, workdir, table, port=counter.port)
+        store: Store = SQLSpecStore(config) if variant == "ours" else REFERENCES[kind](config)
+        await prepare(store)
+        for op in OPS:  # warm up: pool filled, statements prepared
+            await operations(store)[op](0)
+        result[variant] = {}
+        for op in OPS:
+            before = counter.turns
+            run = operations(store)[op]
+            for index in range(count):
+                await run(index)
+            result[variant][op] = (counter.turns - before) / count
+        await drop(store, config)
+        await close(config)
+    return result
+
+
+async def main(args: argparse.Namespace) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-store-"))
+    stores: dict[tuple[str, str], tuple[Store, Any]] = {}
+    for kind in args.kinds:
+        ours_config = make_config(kind, workdir, f"ours_{uuid.uuid4().hex[:6]}")
+        ref_config = make_config(kind, workdir, f"ref_{uuid.uuid4().hex[:6]}")
+        stores[kind, "ours"] = (SQLSpecStore(ours_config), ours_config)
+        stores[kind, "reference"] = (REFERENCES[kind](ref_config), ref_config)
+    anchors: dict[str, Store] = {"memory": MemoryStore()}
+    redis = Redis.from_url("redis://127.0.0.1:6379/15")
+    try:
+        await redis.ping()
+        anchors["redis"] = RedisStore(redis, namespace=f"bench{uuid.uuid4().hex[:6]}")
+    except Exception as exc:
+        print(f"(no Redis anchor: {exc})", file=sys.stderr)
+    for store, _ in stores.values():
+        await prepare(store)
+
+    results: dict[str, dict[str, list[float]]] = {}
+    names = [f"{kind}/{variant}" for kind, variant in stores] + list(anchors)
+    targets: dict[str, Store] = {f"{kind}/{variant}": store for (kind, variant), (store, _) in stores.items()}
+    targets.update(anchors)
+    for round_index in range(args.rounds):
+        for name in names[round_index % len(names) :] + names[: round_index % len(names)]:
+            for op in OPS:
+                results.setdefault(name, {}).setdefault(op, []).append(
+                    await ops_per_second(targets[name], op, args.ops)
+                )
+        print(f"round {round_index + 1}/{args.rounds} done", file=sys.stderr)
+
+    counter = TurnCounter()
+    await counter.start()
+    trips = {kind: await round_trips(kind, workdir, counter) for kind in args.kinds if kind.startswith("psycopg")}
+    await counter.stop()
+
+    for store, config in stores.values():
+        await drop(store, config)
+        await close(config)
+    if "redis" in anchors:
+        await anchors["redis"].delete_all()
+    await redis.aclose()
+
+    print(f"\n{args.ops} sequential operations x {args.rounds} rounds, medians, operations/s")
+    print(f"{'store':26}" + "".join(f"{op:>11}" for op in OPS))
+    for name in names:
+        print(f"{name:26}" + "".join(f"{statistics.median(results[name][op]):11.0f}" for op in OPS))
+    for kind in args.kinds:
+        ours, ref = results[f"{kind}/ours"], results[f"{kind}/reference"]
+        ratios = "".join(f"{statistics.median(ours[op]) / statistics.median(ref[op]):11.2f}" for op in OPS)
+        print(f"{kind + ' ours/ref':26}{ratios}")
+    for kind, per_variant in trips.items():
+        print(f"\nround trips per operation on PostgreSQL ({kind})")
+        for variant, per_op in per_variant.items():
+            print(f"  {variant:10}" + "".join(f"{op}={count:.1f}  " for op, count in per_op.items()))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--ops", type=int, default=300)
+    parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    asyncio.run(main(parser.parse_args()))
