@@ -12,9 +12,8 @@ from sqlspec.adapters.oracledb import OracleAsyncConfig, OracleSyncConfig
 from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec import SQLSpecStore
-from litestar_sqlspec._async.store_ops import _used_by
 from litestar_sqlspec._compat_sync import read_bytes_sync
-from litestar_sqlspec.dialects import store_statements_for
+from litestar_sqlspec.dialects import compile_statement, store_statements_for
 
 EXECUTE_IMMEDIATE = re.compile(r"EXECUTE IMMEDIATE '(.*?)'; EXCEPTION")
 
@@ -68,8 +67,24 @@ def test_oracle_specifics() -> None:
 def test_each_statement_gets_only_the_parameters_it_uses() -> None:
     renew, select = store_statements_for(oracle_config(), "t").get_and_renew
     parameters = {"ns": "n", "key": b"k", "now": 1.0, "expires_at": 2.0}
-    assert set(_used_by(renew, parameters)) == {"ns", "key", "now", "expires_at"}
-    assert set(_used_by(select, parameters)) == {"ns", "key", "now"}
+    assert compile_statement(renew, "named_colon").bind(parameters) == parameters
+    assert compile_statement(select, "named_colon").bind(parameters) == {"ns": "n", "key": b"k", "now": 1.0}
+
+
+@pytest.mark.parametrize(
+    ("style", "text", "bound"),
+    [
+        ("qmark", "SELECT ? WHERE a = ? AND b = ?", [1, 2, 1]),
+        ("pyformat_positional", "SELECT %s WHERE a = %s AND b = %s AND c LIKE '%%'", [1, 2, 1]),
+        ("pyformat_named", "SELECT %(x)s WHERE a = %(y)s AND b = %(x)s AND c LIKE '%%'", {"x": 1, "y": 2}),
+        ("numeric", "SELECT $1 WHERE a = $2 AND b = $1", [1, 2]),
+    ],
+)
+def test_placeholders_are_rewritten_for_each_driver_style(style: str, text: str, bound: Any) -> None:
+    statement = "SELECT :x WHERE a = :y AND b = :x" + (" AND c LIKE '%'" if style.startswith("pyformat") else "")
+    compiled = compile_statement(statement, style)
+    assert compiled.text == text
+    assert compiled.bind({"x": 1, "y": 2, "unused": 3}) == bound
 
 
 @pytest.mark.parametrize("config_type", [OracleSyncConfig, OracleAsyncConfig])

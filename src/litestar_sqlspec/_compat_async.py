@@ -3,12 +3,21 @@
 ``scripts/generate_sync.py`` maps every import of this module in ``_async/`` to ``_compat_sync``, its twin.
 """
 
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import anyio
 
-__all__ = ("ALock", "asleep", "create_blob_async", "read_bytes_async", "run", "set_autocommit_async")
+__all__ = (
+    "ALock",
+    "asleep",
+    "create_blob_async",
+    "execute_async",
+    "read_bytes_async",
+    "run",
+    "set_autocommit_async",
+)
 
 T = TypeVar("T")
 
@@ -52,3 +61,21 @@ async def create_blob_async(connection: Any, data: bytes) -> Any:
     import oracledb  # noqa: PLC0415 - only Oracle configs get here
 
     return await connection.createlob(oracledb.DB_TYPE_BLOB, data)
+
+
+async def execute_async(connection: Any, statement: str, parameters: Any) -> tuple[list[Any], int]:
+    """Run one statement on a raw async DB-API-like connection; return its rows and row count.
+
+    aiosqlite makes cursors with a coroutine, psycopg and oracledb synchronously: both are handled here.
+    """
+    cursor = connection.cursor()
+    if inspect.isawaitable(cursor):
+        cursor = await cursor
+    try:
+        await cursor.execute(statement, parameters)
+        rows = list(await cursor.fetchall()) if cursor.description else []
+        return rows, int(cursor.rowcount)
+    finally:
+        closed = cursor.close()
+        if inspect.isawaitable(closed):
+            await closed

@@ -10,7 +10,15 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
-__all__ = ("Lock", "create_blob_sync", "read_bytes_sync", "run", "set_autocommit_sync", "sleep")
+__all__ = (
+    "Lock",
+    "create_blob_sync",
+    "execute_sync",
+    "read_bytes_sync",
+    "run",
+    "set_autocommit_sync",
+    "sleep",
+)
 
 T = TypeVar("T")
 
@@ -51,3 +59,14 @@ def create_blob_sync(connection: Any, data: bytes) -> Any:
     import oracledb  # noqa: PLC0415 - only Oracle configs get here
 
     return connection.createlob(oracledb.DB_TYPE_BLOB, data)
+
+
+def execute_sync(connection: Any, statement: str, parameters: Any) -> tuple[list[Any], int]:
+    """Run one statement on a raw DB-API connection; return its rows and row count."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(statement, parameters)
+        rows = list(cursor.fetchall()) if cursor.description else []
+        return rows, int(cursor.rowcount)
+    finally:
+        cursor.close()

@@ -13,7 +13,16 @@ from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec.settings import config_label
 
-__all__ = ("STORE_DIALECTS", "StoreDialect", "StoreStatements", "store_statements_for", "validate_table_name")
+__all__ = (
+    "STORE_DIALECTS",
+    "CompiledStatement",
+    "StoreDialect",
+    "StoreStatements",
+    "compile_statement",
+    "execution_style",
+    "store_statements_for",
+    "validate_table_name",
+)
 
 _TABLE_NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -184,3 +193,53 @@ def store_statements_for(config: Any, table: Any, *, in_memory: bool = False) ->
         delete_expired=dialect.delete_expired.format(**names),
         large_value_bytes=dialect.large_value_bytes,
     )
+
+
+_PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledStatement:
+    """A statement in a driver's own parameter style, and the parameter names in binding order."""
+
+    text: str
+    names: tuple[str, ...]
+    named: bool
+
+    def bind(self, parameters: dict[str, Any]) -> dict[str, Any] | list[Any]:
+        """The driver's parameters: a dict of the names used, or a list in placeholder order."""
+        if self.named:
+            return {name: parameters[name] for name in self.names}
+        return [parameters[name] for name in self.names]
+
+
+def compile_statement(statement: str, style: str) -> CompiledStatement:
+    """Rewrite ``:name`` placeholders into the DB-API ``style`` of a driver (sqlspec's execution parameter style).
+
+    Raises:
+        ImproperConfigurationError: for a style the store does not speak.
+    """
+    order = _PLACEHOLDER.findall(statement)
+    if style == "named_colon":
+        return CompiledStatement(statement, tuple(dict.fromkeys(order)), named=True)
+    if style == "qmark":
+        return CompiledStatement(_PLACEHOLDER.sub("?", statement), tuple(order), named=False)
+    escaped = statement.replace("%", "%%")
+    if style == "pyformat_positional":
+        return CompiledStatement(_PLACEHOLDER.sub("%s", escaped), tuple(order), named=False)
+    if style == "pyformat_named":
+        return CompiledStatement(_PLACEHOLDER.sub(r"%(\1)s", escaped), tuple(dict.fromkeys(order)), named=True)
+    if style == "numeric":
+        unique = tuple(dict.fromkeys(order))
+        text = _PLACEHOLDER.sub(lambda match: f"${unique.index(match.group(1)) + 1}", statement)
+        return CompiledStatement(text, unique, named=False)
+    msg = f"the SQL store cannot bind parameters in the {style!r} style"
+    raise ImproperConfigurationError(msg)
+
+
+def execution_style(config: Any) -> str:
+    """The parameter style ``config``'s driver executes (sqlspec's own knowledge of it)."""
+    parameter_config = config.statement_config.parameter_config
+    style = getattr(parameter_config, "default_execution_parameter_style", None)
+    style = style or parameter_config.default_parameter_style
+    return str(getattr(style, "value", style))

@@ -12,10 +12,13 @@ _PSYCOPG_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE
 
 
 def has_open_transaction(connection: Any) -> bool | None:
-    """``True``/``False`` when the driver tells without I/O (sqlite3, aiosqlite, psycopg), else ``None``."""
+    """``True``/``False`` when the driver tells without I/O (sqlite3, aiosqlite, psycopg, oracledb), else ``None``."""
     in_transaction = getattr(connection, "in_transaction", None)  # sqlite3 and aiosqlite
     if isinstance(in_transaction, bool):
         return in_transaction
+    in_progress = getattr(connection, "transaction_in_progress", None)  # oracledb
+    if isinstance(in_progress, bool):
+        return in_progress
     info = getattr(connection, "info", None)  # psycopg: libpq's view of the session
     status = getattr(info, "transaction_status", None)
     if status is not None:

@@ -2,23 +2,20 @@
 # from src/litestar_sqlspec/_async/store_ops.py; edit that file instead.
 """The store table's operations: one statement each, on a connection of the config's own pool.
 
-Each operation leases a connection (the same lease as a request's), runs its statement(s), commits when the driver
-has a transaction open, and gives the connection back. Keys arrive hashed and namespaces validated; values are bound,
-never formatted.
+Each operation checks a connection out of the config's pool, runs its statement(s) in the driver's own parameter style,
+commits when the driver has a transaction open, and gives the connection back. Keys arrive hashed and namespaces
+validated; values are bound, never formatted.
 """
 
-import re
 from typing import Any
 
 from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
 
-from litestar_sqlspec._compat_sync import create_blob_sync, read_bytes_sync, set_autocommit_sync
-from litestar_sqlspec._sync.lease import SyncConnectionLease
-from litestar_sqlspec.dialects import StoreStatements
+from litestar_sqlspec._compat_sync import create_blob_sync, execute_sync, read_bytes_sync, set_autocommit_sync
+from litestar_sqlspec.dialects import CompiledStatement, StoreStatements, compile_statement, execution_style
+from litestar_sqlspec.transactions import has_open_transaction
 
 __all__ = ("SyncStoreOps",)
-
-_PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 
 SyncAnyConfig = SyncDatabaseConfig[Any, Any, Any] | NoPoolSyncConfig[Any, Any]
 
@@ -26,41 +23,43 @@ SyncAnyConfig = SyncDatabaseConfig[Any, Any, Any] | NoPoolSyncConfig[Any, Any]
 class SyncStoreOps:
     """Runs the store statements of one table on one config."""
 
-    __slots__ = ("config", "sql")
+    __slots__ = ("_compiled", "_style", "config", "sql")
 
     def __init__(self, config: SyncAnyConfig, sql: StoreStatements) -> None:
         self.config = config
         self.sql = sql
+        self._style = execution_style(config)
+        self._compiled: dict[str, CompiledStatement] = {}
+
+    def _bind(self, statement: str, parameters: dict[str, Any]) -> tuple[str, Any]:
+        compiled = self._compiled.get(statement)
+        if compiled is None:
+            compiled = self._compiled[statement] = compile_statement(statement, self._style)
+        return compiled.text, compiled.bind(parameters)
 
     def _rows(
         self, *statements: str, parameters: dict[str, Any] | None = None, large_value: str | None = None
     ) -> tuple[list[Any], int]:
-        lease = SyncConnectionLease(self.config, self.config.provide_connection)
-        lease.acquire()
-        # One statement, one round trip: no BEGIN/COMMIT around it where the driver can switch to autocommit.
-        previous = set_autocommit_sync(lease.connection, True) if len(statements) == 1 else None
+        # Raw cursors on the pool's connection: the store's statements are fixed, so sqlspec's statement pipeline
+        # would only add cost. An error leaves the connection context with the exception: the pool rolls back.
         bound = dict(parameters or {})
-        try:
-            threshold = self.sql.large_value_bytes
-            if large_value is not None and threshold is not None and len(bound[large_value]) > threshold:
-                bound[large_value] = create_blob_sync(lease.connection, bound[large_value])
-            for statement in statements:
-                result = lease.driver().execute(statement, _used_by(statement, bound))
-        except BaseException:
-            self._give_back(lease, previous, commit=False)
-            raise
-        self._give_back(lease, previous, commit=True)
-        # drivers return rows as tuples or as dicts (ADBC); columns keep their order either way
-        rows = [tuple(row.values()) if isinstance(row, dict) else tuple(row) for row in result.data or ()]
-        return rows, int(result.rows_affected or 0)
-
-    @staticmethod
-    def _give_back(lease: SyncConnectionLease, previous: bool | None, commit: bool) -> None:
-        try:
-            if previous is not None:
-                set_autocommit_sync(lease.connection, previous)
-        finally:
-            lease.finish(commit)
+        with self.config.provide_connection() as connection:
+            # One statement, one round trip: no BEGIN/COMMIT around it where the driver can switch to autocommit.
+            previous = set_autocommit_sync(connection, True) if len(statements) == 1 else None
+            try:
+                threshold = self.sql.large_value_bytes
+                if large_value is not None and threshold is not None and len(bound[large_value]) > threshold:
+                    bound[large_value] = create_blob_sync(connection, bound[large_value])
+                rows: list[Any] = []
+                count = 0
+                for statement in statements:
+                    rows, count = execute_sync(connection, *self._bind(statement, bound))
+                if has_open_transaction(connection) is not False:
+                    connection.commit()
+            finally:
+                if previous is not None:
+                    set_autocommit_sync(connection, previous)
+        return rows, count
 
     def set(self, namespace: str, key: bytes, value: bytes, expires_at: float | None) -> None:
         """Insert or replace the value and expiry of ``key``."""
@@ -118,9 +117,3 @@ class SyncStoreOps:
     def drop_table(self) -> None:
         """Drop the table if it exists."""
         self._rows(self.sql.drop_table)
-
-
-def _used_by(statement: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    # Some drivers (oracledb) reject a named parameter that the statement does not use.
-    names = set(_PLACEHOLDER.findall(statement))
-    return {name: value for name, value in parameters.items() if name in names}
