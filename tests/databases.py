@@ -12,10 +12,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import psycopg
 import pytest
 
-__all__ = ("ASYNC_KINDS", "PG_DSN", "SYNC_KINDS", "Database", "make_database", "open_fds_to", "require_postgres")
+__all__ = (
+    "ASYNC_KINDS",
+    "PG_DSN",
+    "SYNC_KINDS",
+    "Database",
+    "close_pool",
+    "make_database",
+    "open_fds_to",
+    "require_postgres",
+)
 
 ASYNC_KINDS = ("aiosqlite", "psycopg_async", "nopool_async")
 SYNC_KINDS = ("sqlite", "psycopg_sync", "adbc")
@@ -170,3 +180,11 @@ def make_database(kind: str, tmp_path: Path) -> Database:
     pool = {"conninfo": dsn, "min_size": POOL_SIZE, "max_size": POOL_SIZE}
     config_type = PsycopgAsyncConfig if kind == "psycopg_async" else PsycopgSyncConfig
     return Database(kind, "postgres", lambda ext: config_type(connection_config=pool, extension_config=ext))
+
+
+async def close_pool(config: Any) -> None:
+    """Close ``config``'s pool from async code, whatever its flavour (a sync one in a worker thread)."""
+    if config.is_async:
+        await config.close_pool()
+    else:
+        await anyio.to_thread.run_sync(config.close_pool)

@@ -13,7 +13,7 @@ from litestar.stores.base import NamespacedStore
 from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec.store import AiosqliteStore, BaseSQLSpecStore, PsycopgSyncStore, SQLSpecStore
-from tests.databases import ASYNC_KINDS, SYNC_KINDS, Database, make_database
+from tests.databases import ASYNC_KINDS, SYNC_KINDS, Database, close_pool, make_database
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -30,10 +30,7 @@ async def store(database: Database) -> AsyncIterator[SQLSpecStore]:
     await sql_store.create_table()
     yield sql_store
     await sql_store.drop_table()
-    if config.is_async:
-        await config.close_pool()
-    else:
-        await anyio.to_thread.run_sync(config.close_pool)
+    await close_pool(config)
 
 
 @pytest.fixture
@@ -160,10 +157,7 @@ async def test_stores_with_different_namespaces_share_a_table_without_clobbering
         assert await cache.get("k") is None
     finally:
         await sessions.drop_table()
-        if config.is_async:
-            await config.close_pool()
-        else:
-            await anyio.to_thread.run_sync(config.close_pool)
+        await close_pool(config)
 
 
 async def test_delete_expired_removes_only_expired_rows(store: SQLSpecStore, clock: Any) -> None:
@@ -199,10 +193,7 @@ async def test_a_missing_table_is_created_on_first_use(database: Database) -> No
         assert await sql_store.get("k") == b"v"
     finally:
         await sql_store.drop_table()
-        if config.is_async:
-            await config.close_pool()
-        else:
-            await anyio.to_thread.run_sync(config.close_pool)
+        await close_pool(config)
 
 
 async def test_a_missing_table_is_reported_when_creation_is_off(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 import time_machine
 from anyio.from_thread import start_blocking_portal
@@ -18,7 +17,7 @@ from hypothesis import strategies as st
 from litestar.stores.memory import MemoryStore
 
 from litestar_sqlspec import SQLSpecStore
-from tests.databases import make_database
+from tests.databases import close_pool, make_database
 
 KEYS = st.sampled_from(["a", "ключ\x00"])  # few keys, so that operations meet; odd keys are tested elsewhere
 EXPIRIES = st.sampled_from([None, 0, 1, 2.5, 5, -1, timedelta(seconds=3)])
@@ -71,10 +70,7 @@ def test_sql_store_matches_memory_store(kind: str, tmp_path: Path) -> None:
 
     async def close() -> None:
         await store.drop_table()
-        if config.is_async:
-            await config.close_pool()
-        else:
-            await anyio.to_thread.run_sync(config.close_pool)
+        await close_pool(config)
 
     # One event loop for every example: an async config's pool belongs to the loop that created it.
     with start_blocking_portal() as portal:
