@@ -43,6 +43,7 @@ unasync-check: $(STAMP) ## Fail when a generated _sync/ file is stale
 bench: $(STAMP) ## Run the benchmarks in bench/ (ratios against sqlspec's extension, in one process each)
 	$(PY) bench/di.py
 	$(PY) bench/store.py
+	$(PY) bench/store.py --concurrency 32
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache demo/demo.db*

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import anyio.to_thread
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
@@ -105,12 +106,20 @@ def operations(store: Store) -> dict[str, Callable[[int], Awaitable[Any]]]:
     }
 
 
-async def ops_per_second(store: Store, op: str, count: int) -> float:
+async def ops_per_second(store: Store, op: str, count: int, concurrency: int = 1) -> float:
+    """Operations per second of ``count`` operations run by ``concurrency`` tasks on distinct keys."""
     run = operations(store)[op]
+    per_task = count // concurrency
+
+    async def worker(offset: int) -> None:
+        for index in range(offset, offset + per_task):
+            await run(index)
+
     started = time.perf_counter()
-    for index in range(count):
-        await run(index)
-    return count / (time.perf_counter() - started)
+    async with anyio.create_task_group() as group:
+        for task in range(concurrency):
+            group.start_soon(worker, task * per_task)
+    return per_task * concurrency / (time.perf_counter() - started)
 
 
 async def close(config: Any) -> None:
@@ -194,7 +203,7 @@ async def main(args: argparse.Namespace) -> None:
         for name in names[round_index % len(names) :] + names[: round_index % len(names)]:
             for op in OPS:
                 results.setdefault(name, {}).setdefault(op, []).append(
-                    await ops_per_second(targets[name], op, args.ops)
+                    await ops_per_second(targets[name], op, args.ops, args.concurrency)
                 )
         print(f"round {round_index + 1}/{args.rounds} done", file=sys.stderr)
 
@@ -210,7 +219,8 @@ async def main(args: argparse.Namespace) -> None:
         await anchors["redis"].delete_all()
     await redis.aclose()
 
-    print(f"\n{args.ops} sequential operations x {args.rounds} rounds, medians, operations/s")
+    mode = "sequential" if args.concurrency == 1 else f"{args.concurrency}-concurrent"
+    print(f"\n{args.ops} {mode} operations x {args.rounds} rounds, medians, operations/s")
     print(f"{'store':26}" + "".join(f"{op:>11}" for op in OPS))
     for name in names:
         print(f"{name:26}" + "".join(f"{statistics.median(results[name][op]):11.0f}" for op in OPS))
@@ -229,4 +239,5 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--ops", type=int, default=300)
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    parser.add_argument("--concurrency", type=int, default=1, help="tasks running operations at once (e.g. 32)")
     asyncio.run(main(parser.parse_args()))
