@@ -20,6 +20,7 @@ __all__ = (
     "ConfigSettings",
     "LitestarConfig",
     "config_label",
+    "extension_options",
     "read_settings",
 )
 
@@ -137,6 +138,11 @@ def config_label(config: Any) -> str:
     return f"{type(config).__name__}(bind_key={bind_key!r})" if bind_key else type(config).__name__
 
 
+def extension_options(config: Any) -> Any:
+    """The raw ``extension_config["litestar"]`` of ``config`` (``{}`` when absent); ``read_settings`` validates it."""
+    return (getattr(config, "extension_config", None) or {}).get(EXTENSION_NAME) or {}
+
+
 def _fail(label: str, message: str) -> ImproperConfigurationError:
     return ImproperConfigurationError(f'{label}: extension_config["litestar"] {message}')
 
@@ -178,8 +184,7 @@ def read_settings(config: Any) -> ConfigSettings:
             valid Python identifier.
     """
     label = config_label(config)
-    extension_config = getattr(config, "extension_config", None) or {}
-    options = extension_config.get(EXTENSION_NAME) or {}
+    options = extension_options(config)
     if not isinstance(options, dict):
         raise _fail(label, f"must be a dict (LitestarConfig), got {type(options).__name__}")
     for name in options:

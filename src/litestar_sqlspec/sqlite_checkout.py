@@ -47,11 +47,6 @@ class SqliteCheckoutPool:
         self.checked_out = 0
         """Connections checked out and not yet returned."""
 
-    @property
-    def idle(self) -> int:
-        """Connections waiting for reuse."""
-        return len(self._idle)
-
     def take_idle(self) -> Any | None:
         """Check out an idle connection without blocking; ``None`` when there is none (or the pool is closed)."""
         with self._lock:

@@ -17,7 +17,7 @@ from litestar_sqlspec import _compat_async, _compat_sync
 from litestar_sqlspec._async.store_ops import AsyncStoreOps
 from litestar_sqlspec._sync.store_ops import SyncStoreOps
 from litestar_sqlspec.dialects import store_statements_for
-from litestar_sqlspec.settings import EXTENSION_NAME, config_label
+from litestar_sqlspec.settings import config_label, extension_options
 
 __all__ = (
     "DEFAULT_NAMESPACE",
@@ -41,8 +41,7 @@ _MAX_NAMESPACE_LENGTH = 255
 
 
 def _table_from_config(config: Any) -> str:
-    options = (getattr(config, "extension_config", None) or {}).get(EXTENSION_NAME) or {}
-    table = options.get("session_table", True)
+    table = extension_options(config).get("session_table", True)
     return DEFAULT_SESSION_TABLE if table is True or table is None else table
 
 
@@ -87,7 +86,7 @@ class BaseSQLSpecStore(NamespacedStore):
     def __init__(self, config: Any, *, table_name: str | None = None, namespace: str = DEFAULT_NAMESPACE) -> None:
         self.config = config
         self.namespace = _validate_namespace(namespace)
-        options = (getattr(config, "extension_config", None) or {}).get(EXTENSION_NAME) or {}
+        options = extension_options(config)
         table = _table_from_config(config) if table_name is None else table_name
         sql = store_statements_for(config, table, in_memory=bool(options.get("in_memory", False)))
         self.table_name = sql.table
@@ -114,7 +113,11 @@ class BaseSQLSpecStore(NamespacedStore):
         try:
             return await self._run(getattr(self._ops, operation), *args)
         except Exception as exc:
-            if await self._run(self._ops.table_exists):
+            try:
+                exists = await self._run(self._ops.table_exists)
+            except Exception:  # noqa: BLE001 - the database is unwell: the operation's own error is the one to show
+                exists = True
+            if exists:
                 raise
             if not self._create_missing:
                 msg = (
