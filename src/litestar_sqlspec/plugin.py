@@ -193,7 +193,7 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
                 try:
                     await runtime.startup(app.state)
                 except Exception as exc:
-                    msg = f"{runtime.settings.label}: could not create the connection pool: {exc}"
+                    msg = f"{runtime.settings.label}: could not connect at startup: {exc}"
                     raise ImproperConfigurationError(msg) from exc
                 started.append(runtime)
             yield

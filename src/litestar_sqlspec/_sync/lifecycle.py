@@ -14,13 +14,19 @@ SyncAnyConfig = SyncDatabaseConfig[Any, Any, Any] | NoPoolSyncConfig[Any, Any]
 def open_pool_sync(config: SyncAnyConfig) -> Any:
     """Create the config's pool (``None`` for a config without a pool) and return it.
 
-    A pool that opens in the background (psycopg_pool) is waited for, so that an unreachable database fails the
-    application's startup, naming the config, instead of its first requests.
+    An unreachable database fails the application's startup, naming the config, instead of its first requests: a pool
+    that opens in the background (psycopg_pool) is waited for, any other config opens one connection now. That first
+    connection also does one-time setup alone, before requests race to do it: sqlspec's aiosqlite pool switches a new
+    file to WAL, and connections that race for that switch leak a handled "database is locked" into the event loop
+    thread's exception state (see the README).
     """
     pool = config.create_pool()
     wait = getattr(pool, "wait", None)
     if wait is not None:
         wait(timeout=getattr(pool, "timeout", 30.0))
+    else:
+        with config.provide_connection():
+            pass
     return pool
 
 
