@@ -85,10 +85,11 @@ class TurnCounter:
 
 def make_config(kind: str, workdir: Path, table: str, port: int = PG_PORT) -> Any:
     ext: dict[str, Any] = {"litestar": {"session_table": table}}
+    # one SQLite file per store: a shared file would hand one store's WAL checkpoints to the other
     if kind == "aiosqlite":
-        return AiosqliteConfig(connection_config={"database": str(workdir / "store.db")}, extension_config=ext)
+        return AiosqliteConfig(connection_config={"database": str(workdir / f"{table}.db")}, extension_config=ext)
     if kind == "sqlite":
-        return SqliteConfig(connection_config={"database": str(workdir / "store-sync.db")}, extension_config=ext)
+        return SqliteConfig(connection_config={"database": str(workdir / f"{table}.db")}, extension_config=ext)
     conninfo = f"postgresql://postgres@{PG_HOST}:{port}/test"
     pool = {"conninfo": conninfo, "min_size": 1, "max_size": 2}
     return (PsycopgAsyncConfig if kind == "psycopg_async" else PsycopgSyncConfig)(
@@ -129,7 +130,12 @@ async def close(config: Any) -> None:
         await anyio.to_thread.run_sync(config.close_pool)
 
 
-async def prepare(store: Store) -> None:
+async def prepare(store: Store, config: Any) -> None:
+    # Pools open first, as an app's lifespan opens them (SQLSpecStore opens and closes one per call without one).
+    if config.is_async:
+        await config.create_pool()
+    else:
+        await anyio.to_thread.run_sync(config.create_pool)
     create = getattr(store, "create_table", None)
     if create is not None:
         await create()
@@ -162,7 +168,7 @@ async def round_trips(kind: str, workdir: Path, counter: TurnCounter, count: int
         table = f"rt_{variant}_{uuid.uuid4().hex[:6]}"
         config = make_config(kind, workdir, table, port=counter.port)
         store: Store = SQLSpecStore(config) if variant == "ours" else REFERENCES[kind](config)
-        await prepare(store)
+        await prepare(store, config)
         for op in OPS:  # warm up: pool filled, statements prepared
             await operations(store)[op](0)
         result[variant] = {}
@@ -192,8 +198,8 @@ async def main(args: argparse.Namespace) -> None:
         anchors["redis"] = RedisStore(redis, namespace=f"bench{uuid.uuid4().hex[:6]}")
     except Exception as exc:
         print(f"(no Redis anchor: {exc})", file=sys.stderr)
-    for store, _ in stores.values():
-        await prepare(store)
+    for store, config in stores.values():
+        await prepare(store, config)
 
     results: dict[str, dict[str, list[float]]] = {}
     names = [f"{kind}/{variant}" for kind, variant in stores] + list(anchors)
@@ -237,7 +243,7 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--ops", type=int, default=300)
+    parser.add_argument("--ops", type=int, default=1000)
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     parser.add_argument("--concurrency", type=int, default=1, help="tasks running operations at once (e.g. 32)")
     asyncio.run(main(parser.parse_args()))

@@ -24,6 +24,7 @@ __all__ = (
     "close_pool",
     "make_database",
     "open_fds_to",
+    "open_pool",
     "require_postgres",
 )
 
@@ -180,6 +181,17 @@ def make_database(kind: str, tmp_path: Path) -> Database:
     pool = {"conninfo": dsn, "min_size": POOL_SIZE, "max_size": POOL_SIZE}
     config_type = PsycopgAsyncConfig if kind == "psycopg_async" else PsycopgSyncConfig
     return Database(kind, "postgres", lambda ext: config_type(connection_config=pool, extension_config=ext))
+
+
+async def open_pool(config: Any) -> None:
+    """Open ``config``'s pool from async code, whatever its flavour, as an app's lifespan would.
+
+    A store used with no pool open opens one per operation (and closes it): fine for a CLI command, slow for a suite.
+    """
+    if config.is_async:
+        await config.create_pool()
+    else:
+        await anyio.to_thread.run_sync(config.create_pool)
 
 
 async def close_pool(config: Any) -> None:

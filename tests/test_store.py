@@ -13,7 +13,7 @@ from litestar.stores.base import NamespacedStore
 from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec.store import AiosqliteStore, BaseSQLSpecStore, PsycopgSyncStore, SQLSpecStore
-from tests.databases import ASYNC_KINDS, SYNC_KINDS, Database, close_pool, make_database
+from tests.databases import ASYNC_KINDS, SYNC_KINDS, Database, close_pool, make_database, open_pool
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -26,6 +26,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
 @pytest.fixture
 async def store(database: Database) -> AsyncIterator[SQLSpecStore]:
     config = database.config(session_table=f"store_{uuid.uuid4().hex[:10]}")
+    await open_pool(config)
     sql_store = SQLSpecStore(config, namespace="sessions")
     await sql_store.create_table()
     yield sql_store
@@ -194,6 +195,28 @@ async def test_a_missing_table_is_created_on_first_use(database: Database) -> No
     finally:
         await sql_store.drop_table()
         await close_pool(config)
+
+
+@pytest.mark.parametrize("kind", ["aiosqlite", "psycopg_async", "sqlite", "psycopg_sync"])
+def test_outside_an_app_operations_open_the_pool_and_close_it_after(kind: str, tmp_path: Path) -> None:
+    # As `litestar sessions clear` uses it: under anyio.run, with no lifespan, one event loop after another.
+    config = make_database(kind, tmp_path).config(session_table=f"store_{uuid.uuid4().hex[:10]}")
+    sql_store = SQLSpecStore(config)
+
+    async def write_at_once_then_read() -> list[bytes | None]:
+        async with anyio.create_task_group() as group:
+            for index in range(10):
+                group.start_soon(sql_store.set, f"k{index}", f"v{index}")
+        return [await sql_store.get(f"k{index}") for index in range(10)]
+
+    try:
+        assert anyio.run(write_at_once_then_read) == [f"v{index}".encode() for index in range(10)]
+        assert config.connection_instance is None
+        assert anyio.run(sql_store.get, "k3") == b"v3"  # another event loop
+        assert config.connection_instance is None
+    finally:
+        anyio.run(sql_store.drop_table)
+    assert config.connection_instance is None
 
 
 async def test_a_missing_table_is_reported_when_creation_is_off(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from litestar.stores.memory import MemoryStore
 
 from litestar_sqlspec import SQLSpecStore
-from tests.databases import close_pool, make_database
+from tests.databases import close_pool, make_database, open_pool
 
 KEYS = st.sampled_from(["a", "ключ\x00"])  # few keys, so that operations meet; odd keys are tested elsewhere
 EXPIRIES = st.sampled_from([None, 0, 1, 2.5, 5, -1, timedelta(seconds=3)])
@@ -85,6 +85,7 @@ def test_sql_store_matches_memory_store(kind: str, tmp_path: Path) -> None:
         def check(operations: list[tuple[Any, ...]]) -> None:
             portal.call(run, operations)
 
+        portal.call(open_pool, config)
         try:
             check()
         finally:

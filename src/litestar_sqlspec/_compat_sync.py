@@ -3,6 +3,9 @@
 Every blocking call of a sync driver runs in a worker thread, never on the event loop.
 """
 
+import asyncio
+import contextlib
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -12,6 +15,7 @@ import anyio.to_thread
 
 __all__ = (
     "Lock",
+    "ThreadWorkers",
     "create_blob_sync",
     "execute_sync",
     "read_bytes_sync",
@@ -32,6 +36,77 @@ sleep = time.sleep
 async def run(function: Callable[..., T], /, *args: Any) -> T:
     """Run one database operation of a sync config in a worker thread."""
     return await anyio.to_thread.run_sync(function, *args)
+
+
+class ThreadWorkers:
+    """Up to ``threads`` worker threads that run self-contained operations for the event loop.
+
+    Leaner than an executor (no per-call future chain): a burst of calls costs one queue put and one loop wake-up per
+    operation, and a busy thread takes the next operation without sleeping. Threads start on demand and exit after
+    ``idle_seconds`` without work, so an abandoned store leaves no thread behind. For operations that give their
+    connection back before they return: a cancelled caller abandons the result, never a connection.
+    """
+
+    __slots__ = ("_idle", "_idle_seconds", "_lock", "_name", "_queue", "_started", "_threads")
+
+    def __init__(self, threads: int, name: str, idle_seconds: float = 10.0) -> None:
+        self._threads = threads
+        self._name = name
+        self._idle_seconds = idle_seconds
+        self._queue: queue.SimpleQueue[tuple[asyncio.Future[Any], Callable[..., Any], tuple[Any, ...]]]
+        self._queue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._started = 0
+        self._idle = 0
+
+    async def run(self, function: Callable[..., T], /, *args: Any) -> T:
+        """Run ``function(*args)`` in one of the threads and return its result."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put((future, function, args))
+        with self._lock:
+            if self._idle == 0 and self._started < self._threads:
+                self._started += 1
+                threading.Thread(target=self._work, name=f"{self._name}-{self._started}", daemon=True).start()
+        return await future
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                self._idle += 1
+            try:
+                future, function, args = self._queue.get(timeout=self._idle_seconds)
+            except queue.Empty:
+                with self._lock:
+                    self._idle -= 1
+                    if self._queue.empty():
+                        self._started -= 1
+                        return
+                continue
+            with self._lock:
+                self._idle -= 1
+            if future.cancelled():
+                continue
+            try:
+                result = function(*args)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller, whatever it is
+                _settle(future, _set_exception, exc)
+            else:
+                _settle(future, _set_result, result)
+
+
+def _settle(future: "asyncio.Future[Any]", setter: Callable[[Any, Any], None], value: Any) -> None:
+    with contextlib.suppress(RuntimeError):  # the caller's event loop is closed: nobody waits for the result
+        future.get_loop().call_soon_threadsafe(setter, future, value)
+
+
+def _set_result(future: "asyncio.Future[Any]", result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _set_exception(future: "asyncio.Future[Any]", exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
 
 
 def set_autocommit_sync(connection: Any, enabled: bool) -> bool | None:

@@ -11,13 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
 from litestar.stores.base import NamespacedStore
-from sqlspec.exceptions import ImproperConfigurationError
 
-from litestar_sqlspec import _compat_async, _compat_sync
-from litestar_sqlspec._async.store_ops import AsyncStoreOps
-from litestar_sqlspec._sync.store_ops import SyncStoreOps
 from litestar_sqlspec.dialects import store_statements_for
-from litestar_sqlspec.settings import config_label, extension_options
+from litestar_sqlspec.settings import extension_options
+from litestar_sqlspec.store_backend import StoreBackend
 
 __all__ = (
     "DEFAULT_NAMESPACE",
@@ -81,7 +78,7 @@ class BaseSQLSpecStore(NamespacedStore):
         namespace: this store's namespace; ``with_namespace`` nests further ones below it.
     """
 
-    __slots__ = ("_create_missing", "_ops", "_run", "config", "table_name")
+    __slots__ = ("_backend", "config", "table_name")
 
     def __init__(self, config: Any, *, table_name: str | None = None, namespace: str = DEFAULT_NAMESPACE) -> None:
         self.config = config
@@ -90,43 +87,19 @@ class BaseSQLSpecStore(NamespacedStore):
         table = _table_from_config(config) if table_name is None else table_name
         sql = store_statements_for(config, table, in_memory=bool(options.get("in_memory", False)))
         self.table_name = sql.table
-        self._create_missing = bool(options.get("create_schema", True))
-        if config.is_async:
-            self._ops: Any = AsyncStoreOps(config, sql)
-            self._run: Any = _compat_async.run
-        else:
-            self._ops = SyncStoreOps(config, sql)
-            self._run = _compat_sync.run
+        self._backend = StoreBackend(config, sql, create_missing=bool(options.get("create_schema", True)))
 
     def with_namespace(self, namespace: str) -> Self:
         """A store on the same table for the child namespace ``namespace`` of this one."""
         child = object.__new__(type(self))
         child.config = self.config
         child.table_name = self.table_name
-        child._create_missing = self._create_missing
-        child._ops = self._ops
-        child._run = self._run
+        child._backend = self._backend
         child.namespace = f"{self.namespace}{NAMESPACE_SEPARATOR}{_validate_namespace(namespace)}"
         return child
 
     async def _call(self, operation: str, *args: Any) -> Any:
-        try:
-            return await self._run(getattr(self._ops, operation), *args)
-        except Exception as exc:
-            try:
-                exists = await self._run(self._ops.table_exists)
-            except Exception:  # noqa: BLE001 - the database is unwell: the operation's own error is the one to show
-                exists = True
-            if exists:
-                raise
-            if not self._create_missing:
-                msg = (
-                    f"{config_label(self.config)}: the store table {self.table_name!r} does not exist; create it with "
-                    "`await store.create_table()` or with `litestar database upgrade` (include_extensions=['litestar'])"
-                )
-                raise ImproperConfigurationError(msg) from exc
-        await self.create_table()
-        return await self._run(getattr(self._ops, operation), *args)
+        return await self._backend.call(operation, *args)
 
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         """Store ``value`` under ``key`` (replacing value and expiry); ``expires_in`` seconds, 0/None: never."""
@@ -171,11 +144,11 @@ class BaseSQLSpecStore(NamespacedStore):
 
     async def create_table(self) -> None:
         """Create the table and its expiry index if they do not exist."""
-        await self._run(self._ops.create_table)
+        await self._backend.create_table()
 
     async def drop_table(self) -> None:
         """Drop the table if it exists."""
-        await self._run(self._ops.drop_table)
+        await self._backend.drop_table()
 
 
 class SQLSpecStore(BaseSQLSpecStore):

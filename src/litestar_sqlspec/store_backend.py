@@ -1,0 +1,135 @@
+"""What the stores of one table share: its operations, where they run, and a pool for use outside an app.
+
+A store's operations need the config's pool. Inside a running app the plugin's lifespan owns it. Outside one (a
+``litestar sessions`` command under ``anyio.run``, a script, a test), the backend opens the pool for the operations
+that need it and closes it after the last, so that no pool outlives the event loop it was opened on.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from sqlspec.exceptions import ImproperConfigurationError
+
+from litestar_sqlspec import _compat_async, _compat_sync
+from litestar_sqlspec._async import close_pool_async, open_pool_async
+from litestar_sqlspec._async.store_ops import AsyncStoreOps
+from litestar_sqlspec._sync import close_pool_sync, open_pool_sync
+from litestar_sqlspec._sync.store_ops import SyncStoreOps
+from litestar_sqlspec.dialects import StoreStatements
+from litestar_sqlspec.settings import config_label
+
+__all__ = ("StoreBackend",)
+
+_DEFAULT_STORE_THREADS = 4
+
+
+def _store_threads(config: Any, dialect: str) -> int:
+    # SQLite has one writer at a time: one thread serves the store best (no lock contention, no busy waits).
+    # Elsewhere, as many threads as the pool has connections: more would only wait for one.
+    if dialect == "sqlite":
+        return 1
+    size = config.connection_config.get("max_size", config.connection_config.get("max"))
+    return size if isinstance(size, int) and size > 0 else _DEFAULT_STORE_THREADS
+
+
+class StoreBackend:
+    """Runs the store operations of one table on one config, for every namespace's store."""
+
+    __slots__ = (
+        "_close_pool",
+        "_creating",
+        "_lock",
+        "_open_pool",
+        "_ops",
+        "_owned",
+        "_run",
+        "_users",
+        "config",
+        "create_missing",
+    )
+
+    def __init__(self, config: Any, sql: StoreStatements, *, create_missing: bool) -> None:
+        self.config = config
+        self.create_missing = create_missing
+        if config.is_async:
+            self._ops: Any = AsyncStoreOps(config, sql)
+            self._run: Any = _compat_async.run
+            self._open_pool: Any = open_pool_async
+            self._close_pool: Any = close_pool_async
+        else:
+            self._ops = SyncStoreOps(config, sql)
+            self._run = _compat_sync.ThreadWorkers(_store_threads(config, sql.dialect), "litestar-sqlspec-store").run
+            self._open_pool = open_pool_sync
+            self._close_pool = close_pool_sync
+        self._lock = anyio.Lock()
+        self._creating = anyio.Lock()
+        self._users = 0
+        self._owned = False
+
+    async def call(self, operation: str, *args: Any) -> Any:
+        """Run ``operation``; a missing table is created first when the config allows it, else clearly reported."""
+        async with self._pool():
+            try:
+                return await self._run(getattr(self._ops, operation), *args)
+            except Exception as exc:
+                try:
+                    exists = await self._run(self._ops.table_exists)
+                except Exception:  # noqa: BLE001 - the database is unwell: the operation's own error is the one to show
+                    exists = True
+                if exists:
+                    raise
+                if not self.create_missing:
+                    msg = (
+                        f"{config_label(self.config)}: the store table {self._ops.sql.table!r} does not exist; create "
+                        "it with `await store.create_table()` or with `litestar database upgrade` "
+                        "(include_extensions=['litestar'])"
+                    )
+                    raise ImproperConfigurationError(msg) from exc
+            await self._create_table()
+            return await self._run(getattr(self._ops, operation), *args)
+
+    async def create_table(self) -> None:
+        """Create the table and its index unless they exist."""
+        async with self._pool():
+            await self._create_table()
+
+    async def drop_table(self) -> None:
+        """Drop the table if it exists."""
+        async with self._pool():
+            await self._run(self._ops.drop_table)
+
+    async def _create_table(self) -> None:
+        # "IF NOT EXISTS" does not make concurrent creations safe (PostgreSQL: a unique violation in its catalog):
+        # one creation at a time here, and a creation that lost a race with another process is no error.
+        async with self._creating:
+            try:
+                await self._run(self._ops.create_table)
+            except Exception:
+                if not await self._run(self._ops.table_exists):
+                    raise
+
+    @asynccontextmanager
+    async def _pool(self) -> AsyncIterator[None]:
+        config = self.config
+        if not config.supports_connection_pooling or (config.connection_instance is not None and not self._owned):
+            yield  # the app's pool (or none to open): use it as it is
+            return
+        async with self._lock:
+            if not self._owned and config.connection_instance is None:
+                await self._run(self._open_pool, config)
+                self._owned = True
+            joined = self._owned
+            if joined:
+                self._users += 1
+        try:
+            yield
+        finally:
+            if joined:
+                with anyio.CancelScope(shield=True):
+                    async with self._lock:
+                        self._users -= 1
+                        if self._users == 0 and self._owned:
+                            self._owned = False
+                            await self._run(self._close_pool, config)
