@@ -43,6 +43,8 @@ KNOWN_TWINS = {
     # stdlib and litestar names whose sync twin is not Sync*
     "AbstractAsyncContextManager": "AbstractContextManager",
     "AsyncExitStack": "ExitStack",
+    "enter_async_context": "enter_context",
+    "push_async_callback": "callback",
     "AsyncTestClient": "TestClient",
     "aclose": "close",
     "anext": "next",
@@ -59,7 +61,7 @@ LINE_SUBS = (
     (re.compile(r"^pytestmark\s*=\s*pytest\.mark\.anyio\s*\n", re.MULTILINE), ""),
 )
 
-RESIDUE = re.compile(r"^(asyncio|anyio|aiosqlite|\w*Async\w*|\w*_async)$")
+RESIDUE = re.compile(r"^(asyncio|anyio|aiosqlite|\w*Async\w*|\w*_async(?:_\w+)?)$")
 SHIELDED = frozenset(name for name, target in REPLACEMENTS.items() if name == target)
 FIRST_PARTY = frozenset({"litestar_sqlspec", "tests"})
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -18,6 +18,7 @@ import pytest
 
 __all__ = (
     "ASYNC_KINDS",
+    "EXTRA_STORE_KINDS",
     "PG_DSN",
     "SYNC_KINDS",
     "Database",
@@ -25,34 +26,50 @@ __all__ = (
     "make_database",
     "open_fds_to",
     "open_pool",
+    "require_mariadb",
     "require_postgres",
 )
 
 ASYNC_KINDS = ("aiosqlite", "psycopg_async", "nopool_async")
 SYNC_KINDS = ("sqlite", "psycopg_sync", "adbc")
+EXTRA_STORE_KINDS = ("mariadb_async", "mariadb_sync", "duckdb")
+"""Further dialects the SQL store supports: MariaDB (asyncmy, PyMySQL) and DuckDB (embedded)."""
 POOL_SIZE = 5
 
 PG_DSN = os.environ.get("LITESTAR_SQLSPEC_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+MARIADB: dict[str, Any] = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": "", "database": "test"}
 
-_pg_error: str | None = None
-_pg_checked = False
+_unreachable: dict[str, str | None] = {}
+
+
+def _require(name: str, where: str, connect: Callable[[], Any]) -> None:
+    """Skip locally, fail in CI (CI=true), when a database server cannot be reached (checked once per session)."""
+    if name not in _unreachable:
+        try:
+            connect().close()
+            _unreachable[name] = None
+        except Exception as exc:
+            _unreachable[name] = str(exc)
+    error = _unreachable[name]
+    if error is not None:
+        message = f"{name} is unreachable at {where}: {error}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 def require_postgres() -> str:
     """Return the DSN; skip locally, fail in CI (CI=true), when PostgreSQL cannot be reached."""
-    global _pg_checked, _pg_error  # noqa: PLW0603 - checked once per test session
-    if not _pg_checked:
-        _pg_checked = True
-        try:
-            psycopg.connect(PG_DSN, connect_timeout=5).close()
-        except psycopg.Error as exc:
-            _pg_error = str(exc)
-    if _pg_error is not None:
-        message = f"PostgreSQL is unreachable at {PG_DSN}: {_pg_error}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    _require("PostgreSQL", PG_DSN, lambda: psycopg.connect(PG_DSN, connect_timeout=5))
     return PG_DSN
+
+
+def require_mariadb() -> dict[str, Any]:
+    """Return the connection settings; skip locally, fail in CI, when MariaDB cannot be reached."""
+    import pymysql
+
+    _require("MariaDB", "127.0.0.1:3306", lambda: pymysql.connect(**MARIADB, connect_timeout=5))
+    return MARIADB
 
 
 def open_fds_to(path: Path) -> int:
@@ -98,6 +115,15 @@ class Database:
         if self.dialect == "sqlite":
             assert self.sqlite_path is not None
             return sqlite3.connect(self.sqlite_path)
+        if self.dialect == "mysql":
+            import pymysql
+
+            return pymysql.connect(**MARIADB, autocommit=True)
+        if self.dialect == "duckdb":
+            import duckdb
+
+            assert self.sqlite_path is not None  # the database file
+            return duckdb.connect(str(self.sqlite_path))
         return psycopg.connect(PG_DSN, autocommit=True)
 
     def execute(self, sql: str) -> None:
@@ -177,6 +203,24 @@ def make_database(kind: str, tmp_path: Path) -> Database:
     if kind in sqlite_kinds:
         factory, fds = sqlite_kinds[kind]
         return Database(kind, "sqlite", factory, sqlite_path=path, fds_per_connection=fds)
+    if kind == "duckdb":
+        from sqlspec.adapters.duckdb import DuckDBConfig
+
+        duck = tmp_path / "app.duckdb"
+        return Database(
+            kind,
+            "duckdb",
+            lambda ext: DuckDBConfig(connection_config={"database": str(duck)}, extension_config=ext),
+            sqlite_path=duck,
+        )
+    if kind.startswith("mariadb"):
+        from sqlspec.adapters.asyncmy import AsyncmyConfig
+        from sqlspec.adapters.pymysql import PyMysqlConfig
+
+        settings = require_mariadb()
+        mysql_type: Any = AsyncmyConfig if kind == "mariadb_async" else PyMysqlConfig
+        pool_settings = {**settings, "minsize": 1, "maxsize": POOL_SIZE} if kind == "mariadb_async" else settings
+        return Database(kind, "mysql", lambda ext: mysql_type(connection_config=pool_settings, extension_config=ext))
     dsn = require_postgres()
     pool = {"conninfo": dsn, "min_size": POOL_SIZE, "max_size": POOL_SIZE}
     config_type = PsycopgAsyncConfig if kind == "psycopg_async" else PsycopgSyncConfig
@@ -184,14 +228,17 @@ def make_database(kind: str, tmp_path: Path) -> Database:
 
 
 async def open_pool(config: Any) -> None:
-    """Open ``config``'s pool from async code, whatever its flavour, as an app's lifespan would.
+    """Open ``config``'s pool from async code, whatever its flavour, as the plugin's lifespan does.
 
     A store used with no pool open opens one per operation (and closes it): fine for a CLI command, slow for a suite.
     """
+    from litestar_sqlspec._async import open_pool_async
+    from litestar_sqlspec._sync import open_pool_sync
+
     if config.is_async:
-        await config.create_pool()
+        await open_pool_async(config)
     else:
-        await anyio.to_thread.run_sync(config.create_pool)
+        await anyio.to_thread.run_sync(open_pool_sync, config)
 
 
 async def close_pool(config: Any) -> None:

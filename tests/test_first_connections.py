@@ -3,7 +3,7 @@
 sqlspec 0.69's aiosqlite pool switches every new connection to WAL and retries "database is locked" by sleeping inside
 its ``except`` block; connections that race for that switch leave the handled error in the event loop thread's
 exception state, and sqlspec's drivers then run every later statement on that thread as if it were raised during that
-error. The plugin opens one connection at startup, so the switch is done once, before requests race.
+error. The plugin opens the pool's connections at startup, one after another, so none is opened under load.
 """
 
 import sqlite3
@@ -35,6 +35,8 @@ async def test_first_connections_opened_while_another_process_writes_leave_no_er
     writer = sqlite3.connect(path, isolation_level=None)
     try:
         async with serve(app) as client:
+            assert config.connection_instance is not None
+            assert config.connection_instance.size() == POOL_SIZE  # every connection opened at startup, in turn
             writer.execute("BEGIN IMMEDIATE")  # another process holds the write lock while the connections open
 
             async def call(index: int) -> int:

@@ -65,6 +65,10 @@ def test_a_twin_without_a_source_fails_the_check_and_is_removed_on_regeneration(
             "from contextlib import AsyncContextDecorator\n\n\nclass Deco(AsyncContextDecorator):\n    pass\n",
             "contextlib has no 'SyncContextDecorator'",
         ),
+        (
+            "from typing import Any\n\n\ndef later(stack: Any) -> None:\n    stack.push_async_exit(print)\n",
+            "push_async_exit",
+        ),
     ],
 )
 def test_async_residue_fails_generation(project_copy: Path, source: str, residue: str) -> None:

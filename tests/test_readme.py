@@ -6,6 +6,7 @@ import sqlite3
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar.testing import TestClient
@@ -28,3 +29,30 @@ def test_the_usage_example_commits_on_success(tmp_path: Path, monkeypatch: pytes
     with sqlite3.connect(tmp_path / "app.db") as connection:
         assert connection.execute("SELECT text FROM note").fetchall() == [("hello",)]
     assert os.getcwd() == str(tmp_path)
+
+
+STORE_DOCS = README.parent / "docs" / "store.md"
+
+
+def test_the_store_docs_example_keeps_sessions_in_the_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    example = re.search(r"```python\n(.*?)```", STORE_DOCS.read_text(), re.DOTALL)
+    assert example is not None
+    monkeypatch.chdir(tmp_path)
+    module = types.ModuleType("store_docs_example")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    exec(compile(example.group(1), str(STORE_DOCS), "exec"), module.__dict__)
+
+    from litestar import Request, get
+
+    @get("/visits")
+    async def visits(request: Request[Any, Any, Any]) -> int:
+        count = int(request.session.get("visits", 0)) + 1
+        request.set_session({"visits": count})
+        return count
+
+    module.app.register(visits)
+    with TestClient(module.app) as client:
+        assert [client.get("/visits").json() for _ in range(3)] == [1, 2, 3]
+    with sqlite3.connect(tmp_path / "app.db") as connection:
+        namespaces = connection.execute("SELECT DISTINCT ns FROM litestar_session").fetchall()
+    assert namespaces == [("litestar/sessions",)]

@@ -13,12 +13,12 @@ from litestar.stores.base import NamespacedStore
 from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec.store import AiosqliteStore, BaseSQLSpecStore, PsycopgSyncStore, SQLSpecStore
-from tests.databases import ASYNC_KINDS, SYNC_KINDS, Database, close_pool, make_database, open_pool
+from tests.databases import ASYNC_KINDS, EXTRA_STORE_KINDS, SYNC_KINDS, Database, close_pool, make_database, open_pool
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=ASYNC_KINDS + SYNC_KINDS)
+@pytest.fixture(params=ASYNC_KINDS + SYNC_KINDS + EXTRA_STORE_KINDS)
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
     return make_database(request.param, tmp_path)
 
@@ -124,6 +124,19 @@ async def test_any_string_is_a_key(store: SQLSpecStore, key: str) -> None:
     assert await store.get(key + "!") is None
 
 
+async def test_namespaces_differing_in_case_spaces_or_accents_are_distinct(store: SQLSpecStore) -> None:
+    # (MySQL's default collations would make all of these one namespace)
+    names = ["cache", "Cache", "cache ", "cäche", "caché"]
+    spaces = [store.with_namespace(name) for name in names]
+    for space in spaces:
+        await space.set("k", space.namespace.encode())
+    assert [await space.get("k") for space in spaces] == [space.namespace.encode() for space in spaces]
+    await spaces[0].delete_all()
+    assert [await space.get("k") for space in spaces[1:]] == [space.namespace.encode() for space in spaces[1:]]
+    await store.with_namespace("cä").delete_all()  # a prefix in characters is not one in bytes
+    assert await spaces[3].get("k") == spaces[3].namespace.encode()
+
+
 async def test_namespaces_are_isolated_and_delete_all_is_hierarchical(store: SQLSpecStore) -> None:
     cache = store.with_namespace("response_cache")
     limits = store.with_namespace("rate_limit")
@@ -188,10 +201,13 @@ async def test_concurrent_writers_of_one_key_leave_one_written_value(store: SQLS
 
 async def test_a_missing_table_is_created_on_first_use(database: Database) -> None:
     config = database.config(session_table=f"store_{uuid.uuid4().hex[:10]}")
+    await open_pool(config)
     sql_store = SQLSpecStore(config)
     try:
-        await sql_store.set("k", b"v")
-        assert await sql_store.get("k") == b"v"
+        async with anyio.create_task_group() as group:  # first uses at once: each finds the table missing
+            for index in range(20):
+                group.start_soon(sql_store.set, f"k{index}", b"v")
+        assert [await sql_store.get(f"k{index}") for index in range(20)] == [b"v"] * 20
     finally:
         await sql_store.drop_table()
         await close_pool(config)

@@ -58,7 +58,7 @@ async def replay(store: SQLSpecStore, operations: list[tuple[Any, ...]]) -> None
             assert ours == theirs, f"{operation} -> {ours!r}, MemoryStore -> {theirs!r}"
 
 
-@pytest.mark.parametrize("kind", ["aiosqlite", "sqlite", "psycopg_async"])
+@pytest.mark.parametrize("kind", ["aiosqlite", "sqlite", "psycopg_async", "mariadb_async", "duckdb"])
 def test_sql_store_matches_memory_store(kind: str, tmp_path: Path) -> None:
     database = make_database(kind, tmp_path)
     config = database.config(session_table=f"diff_{uuid.uuid4().hex[:10]}")

@@ -41,6 +41,8 @@ class StoreDialect:
     drop_table: str = "DROP TABLE IF EXISTS {table}"
     large_value_bytes: int | None = None
     """Values longer than this are bound as a temporary LOB (Oracle binds at most 32 KB of RAW in SQL)."""
+    single_writer: bool = False
+    """An embedded database that takes one writer at a time: a sync config's store runs on one thread."""
     select_value: str = "SELECT store_value FROM {table} WHERE ns = :ns AND store_key = :key AND {alive}"
     select_expiry: str = (
         "SELECT CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END AS forever, expires_at FROM {table} "
@@ -74,6 +76,7 @@ STORE_DIALECTS: dict[str, StoreDialect] = {
         table_exists="SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = :table",
         upsert=_UPSERT,
         get_and_renew=(_RENEW,),
+        single_writer=True,
     ),
     "postgres": StoreDialect(
         name="postgres",
@@ -86,6 +89,49 @@ STORE_DIALECTS: dict[str, StoreDialect] = {
         table_exists="SELECT COUNT(*) FROM (SELECT to_regclass(:table) AS found) AS probe WHERE found IS NOT NULL",
         upsert=_UPSERT,
         get_and_renew=(_RENEW,),
+    ),
+    # MySQL and MariaDB: the namespace is VARBINARY so that it compares byte for byte (the default collations ignore
+    # case and trailing spaces), and its prefix is cut in bytes. No UPDATE … RETURNING: renewal is an UPDATE then a
+    # SELECT in one transaction, the UPDATE's row lock keeping the pair atomic.
+    "mysql": StoreDialect(
+        name="mysql",
+        max_identifier_length=64,
+        create_table=(
+            "CREATE TABLE IF NOT EXISTS {table} (ns VARBINARY(1024) NOT NULL, store_key VARBINARY(32) NOT NULL, "
+            "store_value LONGBLOB NOT NULL, expires_at DOUBLE NULL, PRIMARY KEY (ns, store_key), "
+            "INDEX {index} (expires_at)) ENGINE=InnoDB",
+        ),
+        table_exists=(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE (table_schema = DATABASE() AND table_name = :table) "
+            "OR CONCAT(table_schema, '.', table_name) = :table"
+        ),
+        upsert=(
+            "INSERT INTO {table} (ns, store_key, store_value, expires_at) VALUES (:ns, :key, :value, :expires_at) "
+            "ON DUPLICATE KEY UPDATE store_value = VALUES(store_value), expires_at = VALUES(expires_at)"
+        ),
+        get_and_renew=(
+            "UPDATE {table} SET expires_at = :expires_at "
+            "WHERE ns = :ns AND store_key = :key AND expires_at IS NOT NULL AND expires_at > :now",
+            "SELECT store_value FROM {table} WHERE ns = :ns AND store_key = :key AND {alive}",
+        ),
+        delete_namespace="DELETE FROM {table} WHERE ns = :ns OR SUBSTR(ns, 1, :prefix_bytes) = :prefix",
+    ),
+    # DuckDB: no expiry index (an ART index makes updates of indexed rows conflict within a transaction, and
+    # a columnar scan of one DOUBLE column is cheap).
+    "duckdb": StoreDialect(
+        name="duckdb",
+        max_identifier_length=255,
+        create_table=(
+            "CREATE TABLE IF NOT EXISTS {table} (ns VARCHAR NOT NULL, store_key BLOB NOT NULL, "
+            "store_value BLOB NOT NULL, expires_at DOUBLE, PRIMARY KEY (ns, store_key))",
+        ),
+        table_exists=(
+            "SELECT COUNT(*) FROM information_schema.tables "
+            "WHERE table_name = :table OR table_schema || '.' || table_name = :table"
+        ),
+        upsert=_UPSERT,
+        get_and_renew=(_RENEW,),
+        single_writer=True,  # concurrent updates of one row fail ("Conflict on update") instead of waiting
     ),
     # Oracle (not tested live here: no server can run on this machine). 19c has no IF [NOT] EXISTS: the DDL runs in
     # PL/SQL blocks that ignore ORA-00955 (name in use) and ORA-00942 (no such table). An empty BLOB reads as NULL,
@@ -142,6 +188,7 @@ class StoreStatements:
     delete_namespace: str
     delete_expired: str
     large_value_bytes: int | None
+    single_writer: bool
 
 
 def validate_table_name(table: Any, dialect: StoreDialect, label: str) -> str:
@@ -192,6 +239,7 @@ def store_statements_for(config: Any, table: Any, *, in_memory: bool = False) ->
         delete_namespace=dialect.delete_namespace.format(**names),
         delete_expired=dialect.delete_expired.format(**names),
         large_value_bytes=dialect.large_value_bytes,
+        single_writer=dialect.single_writer,
     )
 
 

@@ -25,10 +25,10 @@ __all__ = ("StoreBackend",)
 _DEFAULT_STORE_THREADS = 4
 
 
-def _store_threads(config: Any, dialect: str) -> int:
-    # SQLite has one writer at a time: one thread serves the store best (no lock contention, no busy waits).
-    # Elsewhere, as many threads as the pool has connections: more would only wait for one.
-    if dialect == "sqlite":
+def _store_threads(config: Any, sql: StoreStatements) -> int:
+    # An embedded database with one writer at a time (SQLite, DuckDB) is served best by one thread: no lock
+    # contention, no busy waits, no write conflicts. Elsewhere, as many threads as the pool has connections.
+    if sql.single_writer:
         return 1
     size = config.connection_config.get("max_size", config.connection_config.get("max"))
     return size if isinstance(size, int) and size > 0 else _DEFAULT_STORE_THREADS
@@ -40,6 +40,7 @@ class StoreBackend:
     __slots__ = (
         "_close_pool",
         "_creating",
+        "_creations",
         "_lock",
         "_open_pool",
         "_ops",
@@ -60,39 +61,29 @@ class StoreBackend:
             self._close_pool: Any = close_pool_async
         else:
             self._ops = SyncStoreOps(config, sql)
-            self._run = _compat_sync.ThreadWorkers(_store_threads(config, sql.dialect), "litestar-sqlspec-store").run
+            self._run = _compat_sync.ThreadWorkers(_store_threads(config, sql), "litestar-sqlspec-store").run
             self._open_pool = open_pool_sync
             self._close_pool = close_pool_sync
         self._lock = anyio.Lock()
         self._creating = anyio.Lock()
+        self._creations = 0
         self._users = 0
         self._owned = False
 
     async def call(self, operation: str, *args: Any) -> Any:
         """Run ``operation``; a missing table is created first when the config allows it, else clearly reported."""
         async with self._pool():
+            creations = self._creations
             try:
                 return await self._run(getattr(self._ops, operation), *args)
             except Exception as exc:
-                try:
-                    exists = await self._run(self._ops.table_exists)
-                except Exception:  # noqa: BLE001 - the database is unwell: the operation's own error is the one to show
-                    exists = True
-                if exists:
+                if not await self._table_was_missing(creations, exc):
                     raise
-                if not self.create_missing:
-                    msg = (
-                        f"{config_label(self.config)}: the store table {self._ops.sql.table!r} does not exist; create "
-                        "it with `await store.create_table()` or with `litestar database upgrade` "
-                        "(include_extensions=['litestar'])"
-                    )
-                    raise ImproperConfigurationError(msg) from exc
-            await self._create_table()
             return await self._run(getattr(self._ops, operation), *args)
 
     async def create_table(self) -> None:
         """Create the table and its index unless they exist."""
-        async with self._pool():
+        async with self._pool(), self._creating:
             await self._create_table()
 
     async def drop_table(self) -> None:
@@ -100,15 +91,36 @@ class StoreBackend:
         async with self._pool():
             await self._run(self._ops.drop_table)
 
-    async def _create_table(self) -> None:
-        # "IF NOT EXISTS" does not make concurrent creations safe (PostgreSQL: a unique violation in its catalog):
-        # one creation at a time here, and a creation that lost a race with another process is no error.
+    async def _table_was_missing(self, creations: int, error: Exception) -> bool:
+        # Whether an operation that failed with ``error`` should run again: its table was missing, and exists now.
         async with self._creating:
+            if self._creations != creations:
+                return True  # a concurrent call created it meanwhile
             try:
-                await self._run(self._ops.create_table)
-            except Exception:
-                if not await self._run(self._ops.table_exists):
-                    raise
+                exists = await self._run(self._ops.table_exists)
+            except Exception:  # noqa: BLE001 - the database is unwell: the operation's own error is the one to show
+                return False
+            if exists:
+                return False
+            if not self.create_missing:
+                msg = (
+                    f"{config_label(self.config)}: the store table {self._ops.sql.table!r} does not exist; create it "
+                    "with `await store.create_table()` or with `litestar database upgrade` "
+                    "(include_extensions=['litestar'])"
+                )
+                raise ImproperConfigurationError(msg) from error
+            await self._create_table()
+            return True
+
+    async def _create_table(self) -> None:
+        # Called holding ``_creating``: "IF NOT EXISTS" does not make concurrent creations safe (PostgreSQL fails on
+        # a unique violation in its catalog). A creation that lost a race with another process is no error.
+        try:
+            await self._run(self._ops.create_table)
+        except Exception:
+            if not await self._run(self._ops.table_exists):
+                raise
+        self._creations += 1
 
     @asynccontextmanager
     async def _pool(self) -> AsyncIterator[None]:

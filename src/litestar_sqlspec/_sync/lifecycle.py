@@ -2,9 +2,12 @@
 # from src/litestar_sqlspec/_async/lifecycle.py; edit that file instead.
 """Pool creation and closing for one config."""
 
+from contextlib import ExitStack
 from typing import Any
 
 from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
+
+from litestar_sqlspec.pool_facts import connections_at_startup
 
 __all__ = ("close_pool_sync", "open_pool_sync")
 
@@ -15,18 +18,17 @@ def open_pool_sync(config: SyncAnyConfig) -> Any:
     """Create the config's pool (``None`` for a config without a pool) and return it.
 
     An unreachable database fails the application's startup, naming the config, instead of its first requests: a pool
-    that opens in the background (psycopg_pool) is waited for, any other config opens one connection now. That first
-    connection also does one-time setup alone, before requests race to do it: sqlspec's aiosqlite pool switches a new
-    file to WAL, and connections that race for that switch leak a handled "database is locked" into the event loop
-    thread's exception state (see the README).
+    that opens in the background (psycopg_pool) is waited for, any other config opens a connection now (an aiosqlite
+    pool all of them, see ``connections_at_startup``), one after another, before requests race to open them.
     """
     pool = config.create_pool()
     wait = getattr(pool, "wait", None)
     if wait is not None:
         wait(timeout=getattr(pool, "timeout", 30.0))
-    else:
-        with config.provide_connection():
-            pass
+        return pool
+    with ExitStack() as held:
+        for _ in range(connections_at_startup(config)):
+            held.enter_context(config.provide_connection())
     return pool
 
 

@@ -92,9 +92,13 @@ class SyncStoreOps:
     def delete_namespace(self, namespace: str, separator: str) -> None:
         """Delete every key of ``namespace`` and of its descendants, nothing else."""
         prefix = namespace + separator
-        self._rows(
-            self.sql.delete_namespace, parameters={"ns": namespace, "prefix": prefix, "prefix_length": len(prefix)}
-        )
+        parameters = {
+            "ns": namespace,
+            "prefix": prefix,
+            "prefix_length": len(prefix),
+            "prefix_bytes": len(prefix.encode("utf-8", "surrogatepass")),  # where the column holds bytes (MySQL)
+        }
+        self._rows(self.sql.delete_namespace, parameters=parameters)
 
     def delete_expired(self, now: float) -> int:
         """Delete the expired rows of the whole table; return how many."""
