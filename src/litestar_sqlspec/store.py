@@ -7,7 +7,8 @@ factory, used from another event loop (``litestar sessions`` runs ``anyio.run``)
 """
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import timedelta
 from typing import Any, Self
 
 from litestar.stores.base import NamespacedStore
@@ -61,7 +62,7 @@ def _seconds(value: int | float | timedelta) -> float:
 
 def _now() -> float:
     # The Python clock, bound as a parameter: every replica applies one rule, and tests can move time.
-    return datetime.now(tz=UTC).timestamp()
+    return time.time()
 
 
 def _key_digest(key: str) -> bytes:

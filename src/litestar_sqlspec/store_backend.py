@@ -72,14 +72,19 @@ class StoreBackend:
 
     async def call(self, operation: str, *args: Any) -> Any:
         """Run ``operation``; a missing table is created first when the config allows it, else clearly reported."""
+        if self._has_pool():  # the hot path: inside a running app
+            return await self._call(operation, *args)
         async with self._pool():
-            creations = self._creations
-            try:
-                return await self._run(getattr(self._ops, operation), *args)
-            except Exception as exc:
-                if not await self._table_was_missing(creations, exc):
-                    raise
+            return await self._call(operation, *args)
+
+    async def _call(self, operation: str, *args: Any) -> Any:
+        creations = self._creations
+        try:
             return await self._run(getattr(self._ops, operation), *args)
+        except Exception as exc:
+            if not await self._table_was_missing(creations, exc):
+                raise
+        return await self._run(getattr(self._ops, operation), *args)
 
     async def create_table(self) -> None:
         """Create the table and its index unless they exist."""
@@ -122,11 +127,16 @@ class StoreBackend:
                 raise
         self._creations += 1
 
+    def _has_pool(self) -> bool:
+        # The app's pool is open (or the config has none to open): operations use it as it is.
+        config = self.config
+        return not config.supports_connection_pooling or (config.connection_instance is not None and not self._owned)
+
     @asynccontextmanager
     async def _pool(self) -> AsyncIterator[None]:
         config = self.config
-        if not config.supports_connection_pooling or (config.connection_instance is not None and not self._owned):
-            yield  # the app's pool (or none to open): use it as it is
+        if self._has_pool():
+            yield
             return
         async with self._lock:
             if not self._owned and config.connection_instance is None:
