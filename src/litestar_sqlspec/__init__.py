@@ -4,6 +4,7 @@ One plugin owns the app's database pools and gives handlers request-scoped conne
 transactions end correctly, for async and sync, pooled and unpooled sqlspec configs.
 """
 
+from litestar_sqlspec.channels import SQLSpecChannelsBackend
 from litestar_sqlspec.cli import database_group
 from litestar_sqlspec.middleware import TransactionMiddleware
 from litestar_sqlspec.plugin import DEFAULT_LOADER_KEY, PLUGIN_STATE_KEY, SQLSPEC_STATE_KEY, SQLSpecPlugin
@@ -44,6 +45,7 @@ __all__ = (
     "OracleSyncStore",
     "PsycopgAsyncStore",
     "PsycopgSyncStore",
+    "SQLSpecChannelsBackend",
     "SQLSpecPlugin",
     "SQLSpecStore",
     "SqliteStore",

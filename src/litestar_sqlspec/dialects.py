@@ -7,7 +7,7 @@ taken from requests, and every value is bound.
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlspec.exceptions import ImproperConfigurationError
 
@@ -16,6 +16,7 @@ from litestar_sqlspec.settings import config_label
 __all__ = (
     "STORE_DIALECTS",
     "CompiledStatement",
+    "NamedDialect",
     "StoreDialect",
     "StoreStatements",
     "compile_statement",
@@ -191,7 +192,21 @@ class StoreStatements:
     single_writer: bool
 
 
-def validate_table_name(table: Any, dialect: StoreDialect, label: str) -> str:
+class NamedDialect(Protocol):
+    """What table-name validation needs of a dialect entry (store or channels)."""
+
+    @property
+    def name(self) -> str:
+        """The dialect's name."""
+        ...
+
+    @property
+    def max_identifier_length(self) -> int:
+        """The longest identifier the dialect accepts."""
+        ...
+
+
+def validate_table_name(table: Any, dialect: NamedDialect, label: str) -> str:
     """Return ``table`` when it is a (optionally schema-qualified) identifier within the dialect's length limit."""
     if not isinstance(table, str) or not _TABLE_NAME.match(table):
         msg = (

@@ -2,18 +2,16 @@
 # from src/litestar_sqlspec/_async/store_ops.py; edit that file instead.
 """The store table's operations: one statement each, on a connection of the config's own pool.
 
-Each operation checks a connection out of the config's pool, runs its statement(s) in the driver's own parameter style,
-commits when the driver has a transaction open, and gives the connection back. Keys arrive hashed and namespaces
-validated; values are bound, never formatted.
+Keys arrive hashed and namespaces validated; values are bound, never formatted.
 """
 
 from typing import Any
 
 from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
 
-from litestar_sqlspec._compat_sync import create_blob_sync, execute_sync, read_bytes_sync, set_autocommit_sync
-from litestar_sqlspec.dialects import CompiledStatement, StoreStatements, compile_statement, execution_style
-from litestar_sqlspec.transactions import has_open_transaction
+from litestar_sqlspec._compat_sync import read_bytes_sync
+from litestar_sqlspec._sync.statements import SyncStatementRunner
+from litestar_sqlspec.dialects import StoreStatements
 
 __all__ = ("SyncStoreOps",)
 
@@ -23,43 +21,17 @@ SyncAnyConfig = SyncDatabaseConfig[Any, Any, Any] | NoPoolSyncConfig[Any, Any]
 class SyncStoreOps:
     """Runs the store statements of one table on one config."""
 
-    __slots__ = ("_compiled", "_style", "config", "sql")
+    __slots__ = ("_runner", "config", "sql")
 
     def __init__(self, config: SyncAnyConfig, sql: StoreStatements) -> None:
         self.config = config
         self.sql = sql
-        self._style = execution_style(config)
-        self._compiled: dict[str, CompiledStatement] = {}
-
-    def _bind(self, statement: str, parameters: dict[str, Any]) -> tuple[str, Any]:
-        compiled = self._compiled.get(statement)
-        if compiled is None:
-            compiled = self._compiled[statement] = compile_statement(statement, self._style)
-        return compiled.text, compiled.bind(parameters)
+        self._runner = SyncStatementRunner(config, large_value_bytes=sql.large_value_bytes)
 
     def _rows(
         self, *statements: str, parameters: dict[str, Any] | None = None, large_value: str | None = None
     ) -> tuple[list[Any], int]:
-        # Raw cursors on the pool's connection: the store's statements are fixed, so sqlspec's statement pipeline
-        # would only add cost. An error leaves the connection context with the exception: the pool rolls back.
-        bound = dict(parameters or {})
-        with self.config.provide_connection() as connection:
-            # One statement, one round trip: no BEGIN/COMMIT around it where the driver can switch to autocommit.
-            previous = set_autocommit_sync(connection, True) if len(statements) == 1 else None
-            try:
-                threshold = self.sql.large_value_bytes
-                if large_value is not None and threshold is not None and len(bound[large_value]) > threshold:
-                    bound[large_value] = create_blob_sync(connection, bound[large_value])
-                rows: list[Any] = []
-                count = 0
-                for statement in statements:
-                    rows, count = execute_sync(connection, *self._bind(statement, bound))
-                if has_open_transaction(connection) is not False:
-                    connection.commit()
-            finally:
-                if previous is not None:
-                    set_autocommit_sync(connection, previous)
-        return rows, count
+        return self._runner.rows(*statements, parameters=parameters, large_value=large_value)
 
     def set(self, namespace: str, key: bytes, value: bytes, expires_at: float | None) -> None:
         """Insert or replace the value and expiry of ``key``."""

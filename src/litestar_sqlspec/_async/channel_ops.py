@@ -1,0 +1,100 @@
+"""The channels table's operations, and the PostgreSQL listener that wakes readers in other processes."""
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlspec.config import AsyncDatabaseConfig, NoPoolAsyncConfig
+
+from litestar_sqlspec._async.statements import AsyncStatementRunner
+from litestar_sqlspec._compat_async import read_bytes_async, set_autocommit_async
+from litestar_sqlspec.channel_dialects import ChannelStatements
+
+__all__ = ("AsyncChannelOps", "listen_async")
+
+AsyncAnyConfig = AsyncDatabaseConfig[Any, Any, Any] | NoPoolAsyncConfig[Any, Any]
+
+
+class AsyncChannelOps:
+    """Runs the channel statements of one table on one config."""
+
+    __slots__ = ("_runner", "config", "sql")
+
+    def __init__(self, config: AsyncAnyConfig, sql: ChannelStatements) -> None:
+        self.config = config
+        self.sql = sql
+        self._runner = AsyncStatementRunner(config, large_value_bytes=sql.large_value_bytes)
+
+    async def publish(self, keys: list[str], payload: bytes, now: float) -> None:
+        """Append one message per channel key, in order, in one statement (or one transaction)."""
+        parameters = {
+            "keys": self.sql.bind_keys(keys),
+            "payload": payload,
+            "now": now,
+            "lock": self.sql.lock_key,
+            "wake": self.sql.wake_channel,
+        }
+        await self._runner.rows(*self.sql.publish, parameters=parameters, large_value="payload")
+
+    async def max_id(self) -> int:
+        """The id of the newest message (0 when there is none)."""
+        rows, _ = await self._runner.rows(self.sql.max_id)
+        return int(rows[0][0])
+
+    async def poll(self, after: int, keys: list[str], limit: int) -> list[tuple[int, str, bytes | None]]:
+        """Messages after id ``after``, oldest first: ``(id, key, payload)``, the payload ``None`` unless wanted."""
+        parameters = {"after": after, "keys": self.sql.bind_keys(keys), "limit": limit}
+        rows, _ = await self._runner.rows(self.sql.poll, parameters=parameters)
+        return [(int(row[0]), str(row[1]), await read_bytes_async(row[2]) if row[3] else None) for row in rows]
+
+    async def history(self, key: str, limit: int) -> list[bytes]:
+        """The newest ``limit`` payloads of ``key``, oldest first."""
+        rows, _ = await self._runner.rows(self.sql.history, parameters={"key": key, "limit": limit})
+        return [await read_bytes_async(row[0]) for row in reversed(rows)]
+
+    async def prune(self, keep: int, cutoff: float, limit: int) -> int:
+        """Delete up to ``limit`` messages older than ``cutoff`` beyond the newest ``keep`` of their channel."""
+        _, deleted = await self._runner.rows(
+            self.sql.prune, parameters={"keep": keep, "cutoff": cutoff, "limit": limit}
+        )
+        return deleted
+
+    async def table_exists(self) -> bool:
+        """Whether the table exists."""
+        rows, _ = await self._runner.rows(self.sql.table_exists, parameters={"table": self.sql.table})
+        return bool(rows and rows[0][0])
+
+    async def create_table(self) -> None:
+        """Create the table and its index if they do not exist."""
+        await self._runner.rows(*self.sql.create_table)
+
+    async def drop_table(self) -> None:
+        """Drop the table if it exists."""
+        await self._runner.rows(self.sql.drop_table)
+
+
+async def listen_async(
+    config: AsyncAnyConfig,
+    sql: ChannelStatements,
+    *,
+    on_wake: Callable[[], None],
+    on_listening: Callable[[], None],
+    stopping: Callable[[], bool],
+    check_every: float,
+) -> None:
+    """Hold a connection of its own LISTENing to the table's wake-up channel; call ``on_wake`` for each NOTIFY.
+
+    ``on_listening`` is called once the LISTEN is in place. Returns when ``stopping()`` holds (checked at least every
+    ``check_every`` seconds); a lost connection raises, for the caller to log, wait, and listen again.
+    """
+    connection = await config.create_connection()
+    try:
+        await set_autocommit_async(connection, True)
+        await connection.execute(f'LISTEN "{sql.wake_channel}"')
+        on_listening()
+        while not stopping():
+            async for _ in connection.notifies(timeout=check_every):
+                on_wake()
+                if stopping():
+                    break
+    finally:
+        await connection.close()

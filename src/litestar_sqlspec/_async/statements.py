@@ -1,0 +1,62 @@
+"""Run fixed SQL statements on a connection of a config's own pool, in the driver's own parameter style.
+
+Shared by the store and the channels backend: their statements are fixed, so sqlspec's statement pipeline would only
+add cost. Each call checks a connection out, runs its statement(s), commits when the driver has a transaction open,
+and gives the connection back; an error leaves the connection context with the exception, and the pool rolls back.
+"""
+
+from typing import Any
+
+from sqlspec.config import AsyncDatabaseConfig, NoPoolAsyncConfig
+
+from litestar_sqlspec._compat_async import create_blob_async, execute_async, set_autocommit_async
+from litestar_sqlspec.dialects import CompiledStatement, compile_statement, execution_style
+from litestar_sqlspec.transactions import has_open_transaction
+
+__all__ = ("AsyncStatementRunner",)
+
+AsyncAnyConfig = AsyncDatabaseConfig[Any, Any, Any] | NoPoolAsyncConfig[Any, Any]
+
+
+class AsyncStatementRunner:
+    """Runs named-parameter statements (``:name``) on one config."""
+
+    __slots__ = ("_compiled", "_style", "config", "large_value_bytes")
+
+    def __init__(self, config: AsyncAnyConfig, *, large_value_bytes: int | None = None) -> None:
+        self.config = config
+        self.large_value_bytes = large_value_bytes
+        """Values longer than this are bound as a temporary LOB (Oracle binds at most 32 KB of RAW in SQL)."""
+        self._style = execution_style(config)
+        self._compiled: dict[str, CompiledStatement] = {}
+
+    def _bind(self, statement: str, parameters: dict[str, Any]) -> tuple[str, Any]:
+        compiled = self._compiled.get(statement)
+        if compiled is None:
+            compiled = self._compiled[statement] = compile_statement(statement, self._style)
+        return compiled.text, compiled.bind(parameters)
+
+    async def rows(
+        self, *statements: str, parameters: dict[str, Any] | None = None, large_value: str | None = None
+    ) -> tuple[list[Any], int]:
+        """Run ``statements`` in order in one transaction; return the last one's rows and row count.
+
+        A single statement runs in autocommit where the driver can switch to it: one round trip, no BEGIN/COMMIT.
+        """
+        bound = dict(parameters or {})
+        async with self.config.provide_connection() as connection:
+            previous = await set_autocommit_async(connection, True) if len(statements) == 1 else None
+            try:
+                threshold = self.large_value_bytes
+                if large_value is not None and threshold is not None and len(bound[large_value]) > threshold:
+                    bound[large_value] = await create_blob_async(connection, bound[large_value])
+                rows: list[Any] = []
+                count = 0
+                for statement in statements:
+                    rows, count = await execute_async(connection, *self._bind(statement, bound))
+                if has_open_transaction(connection) is not False:
+                    await connection.commit()
+            finally:
+                if previous is not None:
+                    await set_autocommit_async(connection, previous)
+        return rows, count

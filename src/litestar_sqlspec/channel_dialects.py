@@ -1,0 +1,203 @@
+"""What each SQL dialect needs for the channels table: DDL, statements and how listeners wake up, as data.
+
+The message table is the truth: a monotonic ``id``, the channel's key (a hex SHA-256 of its name, so any string is a
+channel name), the payload and the publish time. Publishers are serialized where the database would otherwise let ids
+commit out of order (PostgreSQL: a transaction-level advisory lock; Oracle: a table lock), so that a reader that has
+seen id N never later finds a committed row below N. Statements use ``:name`` placeholders, compiled per driver.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlspec.exceptions import ImproperConfigurationError
+
+from litestar_sqlspec.dialects import validate_table_name
+from litestar_sqlspec.settings import config_label
+
+__all__ = ("CHANNEL_DIALECTS", "ChannelDialect", "ChannelStatements", "channel_statements_for")
+
+Wake = Literal["notify", "file", "poll"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelDialect:
+    """The channels table's SQL for one dialect; ``{table}``, ``{index}``, ``{wanted}``, ``{limit}`` are filled in."""
+
+    name: str
+    max_identifier_length: int
+    create_table: tuple[str, ...]
+    table_exists: str
+    publish: tuple[str, ...]
+    """Insert one row per channel key (``:keys``, in order) with ``:payload`` and ``:now``: one statement or one
+    transaction, serialized where ids could commit out of order."""
+    wanted: str
+    """SQL condition: ``channel_key`` is one of the subscribed ``:keys``."""
+    keys_as: Literal["json", "array"]
+    """How a list of keys is bound: a JSON array text, or a native array."""
+    limit: str
+    """Clause limiting a result to ``:limit`` rows."""
+    wake: Wake
+    """How listeners in other processes learn of a publish: NOTIFY, the database file changing, or polling."""
+    drop_table: str = "DROP TABLE IF EXISTS {table}"
+    large_value_bytes: int | None = None
+
+
+_POLL = (
+    "SELECT id, channel_key, CASE WHEN {wanted} THEN payload END AS payload, CASE WHEN {wanted} THEN 1 ELSE 0 END "
+    "AS wanted FROM {table} WHERE id > :after ORDER BY id {limit}"
+)
+_HISTORY = "SELECT payload FROM {table} WHERE channel_key = :key ORDER BY id DESC {limit}"
+_MAX_ID = "SELECT COALESCE(MAX(id), 0) FROM {table}"
+# Rows beyond the newest ``:keep`` of their channel and older than ``:cutoff``, a bounded batch at a time.
+_PRUNE = (
+    "DELETE FROM {table} WHERE id IN (SELECT id FROM (SELECT id, created_at, ROW_NUMBER() OVER "
+    "(PARTITION BY channel_key ORDER BY id DESC) AS position FROM {table}) ranked "
+    "WHERE position > :keep AND created_at < :cutoff ORDER BY id {limit})"
+)
+
+CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
+    "sqlite": ChannelDialect(
+        name="sqlite",
+        max_identifier_length=128,
+        create_table=(
+            # AUTOINCREMENT: ids are never reused, even after every row was deleted
+            "CREATE TABLE IF NOT EXISTS {table} (id INTEGER PRIMARY KEY AUTOINCREMENT, channel_key TEXT NOT NULL, "
+            "payload BLOB NOT NULL, created_at REAL NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS {index} ON {table} (channel_key, id)",
+        ),
+        table_exists="SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = :table",
+        publish=(
+            "INSERT INTO {table} (channel_key, payload, created_at) "
+            "SELECT value, :payload, :now FROM json_each(:keys) ORDER BY key",
+        ),
+        wanted="channel_key IN (SELECT value FROM json_each(:keys))",
+        keys_as="json",
+        limit="LIMIT :limit",
+        wake="file",
+    ),
+    "postgres": ChannelDialect(
+        name="postgres",
+        max_identifier_length=63,
+        create_table=(
+            "CREATE TABLE IF NOT EXISTS {table} (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+            "channel_key TEXT NOT NULL, payload BYTEA NOT NULL, created_at DOUBLE PRECISION NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS {index} ON {table} (channel_key, id)",
+        ),
+        table_exists="SELECT COUNT(*) FROM (SELECT to_regclass(:table) AS found) AS probe WHERE found IS NOT NULL",
+        # One statement, one round trip: the advisory lock (held to commit) orders ids by commit, and NOTIFY (sent
+        # at commit, no payload) wakes every listener.
+        publish=(
+            "WITH serial AS (SELECT pg_advisory_xact_lock(:lock)), "
+            "added AS (INSERT INTO {table} (channel_key, payload, created_at) "
+            "SELECT keys.key, :payload, :now FROM serial, unnest(CAST(:keys AS text[])) WITH ORDINALITY "
+            "AS keys(key, position) ORDER BY keys.position RETURNING id) "
+            "SELECT pg_notify(:wake, '') FROM (SELECT 1 FROM added LIMIT 1) AS published",
+        ),
+        wanted="channel_key = ANY(CAST(:keys AS text[]))",
+        keys_as="array",
+        limit="LIMIT :limit",
+        wake="notify",
+    ),
+    # Oracle (not tested live here: no server can run on this machine): identity ids, a table lock to order them by
+    # commit, JSON_TABLE for key lists, PL/SQL blocks for DDL without IF [NOT] EXISTS.
+    "oracle": ChannelDialect(
+        name="oracle",
+        max_identifier_length=128,
+        create_table=(
+            "BEGIN EXECUTE IMMEDIATE 'CREATE TABLE {table} (id NUMBER GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+            "channel_key VARCHAR2(64) NOT NULL, payload BLOB, created_at BINARY_DOUBLE NOT NULL)'; "
+            "EXCEPTION WHEN OTHERS THEN IF SQLCODE != -955 THEN RAISE; END IF; END;",
+            "BEGIN EXECUTE IMMEDIATE 'CREATE INDEX {index} ON {table} (channel_key, id)'; "
+            "EXCEPTION WHEN OTHERS THEN IF SQLCODE != -955 THEN RAISE; END IF; END;",
+        ),
+        table_exists="SELECT COUNT(*) FROM user_tables WHERE table_name = UPPER(:table)",
+        publish=(
+            "LOCK TABLE {table} IN EXCLUSIVE MODE",
+            "INSERT INTO {table} (channel_key, payload, created_at) SELECT k, :payload, :now FROM "
+            "JSON_TABLE(:keys, '$[*]' COLUMNS (position FOR ORDINALITY, k VARCHAR2(64) PATH '$')) ORDER BY position",
+        ),
+        wanted="channel_key IN (SELECT k FROM JSON_TABLE(:keys, '$[*]' COLUMNS (k VARCHAR2(64) PATH '$')))",
+        keys_as="json",
+        limit="FETCH FIRST :limit ROWS ONLY",
+        wake="poll",
+        drop_table=(
+            "BEGIN EXECUTE IMMEDIATE 'DROP TABLE {table} PURGE'; "
+            "EXCEPTION WHEN OTHERS THEN IF SQLCODE != -942 THEN RAISE; END IF; END;"
+        ),
+        large_value_bytes=32_000,
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStatements:
+    """A dialect's channel statements with the table's names filled in."""
+
+    dialect: str
+    table: str
+    wake: Wake
+    wake_channel: str
+    """The NOTIFY channel of this table (PostgreSQL)."""
+    lock_key: int
+    """The advisory lock key of this table's publishers (PostgreSQL)."""
+    keys_as: Literal["json", "array"]
+    create_table: tuple[str, ...]
+    drop_table: str
+    table_exists: str
+    publish: tuple[str, ...]
+    poll: str
+    history: str
+    max_id: str
+    prune: str
+    large_value_bytes: int | None
+
+    def bind_keys(self, keys: list[str]) -> Any:
+        """``keys`` as the dialect binds a list."""
+        return json.dumps(keys) if self.keys_as == "json" else keys
+
+
+def channel_statements_for(config: Any, table: Any) -> ChannelStatements:
+    """The channel statements for ``config``'s dialect and ``table``.
+
+    Raises:
+        ImproperConfigurationError: for an unsupported dialect or an invalid table name.
+    """
+    label = config_label(config)
+    name = str(getattr(config.statement_config, "dialect", "") or "")
+    dialect = CHANNEL_DIALECTS.get(name)
+    if dialect is None:
+        supported = sorted(CHANNEL_DIALECTS)
+        msg = f"{label}: the channels backend does not support the {name!r} dialect; supported: {supported}"
+        raise ImproperConfigurationError(msg)
+    table = validate_table_name(table, dialect, label)
+    bare = table.rsplit(".", 1)[-1]
+    names = {
+        "table": table,
+        "index": f"{bare[: dialect.max_identifier_length - 8]}_key_idx",
+        "wanted": dialect.wanted,
+        "limit": dialect.limit,
+    }
+    digest = hashlib.sha256(table.lower().encode()).digest()
+
+    def fill(statement: str) -> str:
+        return statement.format(**names)
+
+    return ChannelStatements(
+        dialect=dialect.name,
+        table=table,
+        wake=dialect.wake,
+        wake_channel=f"{bare[:40]}_wake",
+        lock_key=int.from_bytes(digest[:8], "big", signed=True),
+        keys_as=dialect.keys_as,
+        create_table=tuple(fill(statement) for statement in dialect.create_table),
+        drop_table=fill(dialect.drop_table),
+        table_exists=dialect.table_exists,
+        publish=tuple(fill(statement) for statement in dialect.publish),
+        poll=fill(_POLL),
+        history=fill(_HISTORY),
+        max_id=fill(_MAX_ID),
+        prune=fill(_PRUNE),
+        large_value_bytes=dialect.large_value_bytes,
+    )

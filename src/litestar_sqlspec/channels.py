@@ -1,0 +1,463 @@
+"""``SQLSpecChannelsBackend``: a broadcast Litestar ``ChannelsBackend`` on a table of the app's own database.
+
+The table is the truth: every message gets a monotonic id, and each backend instance (one per process, typically)
+reads the table after the last id it has seen, so every subscribed process receives every message once, in publish
+order, including those published while it was disconnected. How a reader learns that there is something to read is the
+dialect's business (``channel_dialects.py``): PostgreSQL's NOTIFY, the SQLite file changing, or adaptive polling; a
+publish in the same process wakes its readers at once. Nothing here raises out of ``publish`` or ``stream_events`` on
+a database error: it is logged, waited out, and the reader catches up from the table.
+"""
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import AsyncGenerator, Iterable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from litestar.channels.backends.base import ChannelsBackend
+from sqlspec.exceptions import ImproperConfigurationError
+
+from litestar_sqlspec import _compat_async, _compat_sync
+from litestar_sqlspec._async import close_pool_async, open_pool_async
+from litestar_sqlspec._async.channel_ops import AsyncChannelOps, listen_async
+from litestar_sqlspec._sync import close_pool_sync, open_pool_sync
+from litestar_sqlspec._sync.channel_ops import SyncChannelOps, listen_sync
+from litestar_sqlspec.channel_dialects import ChannelStatements, channel_statements_for
+from litestar_sqlspec.settings import config_label, extension_options
+
+__all__ = ("DEFAULT_CHANNELS_TABLE", "SQLSpecChannelsBackend")
+
+logger = logging.getLogger("litestar_sqlspec.channels")
+
+DEFAULT_CHANNELS_TABLE = "litestar_channels"
+_BATCH = 500
+_FILE_CHECK_SECONDS = 0.01
+_FASTEST_POLL_SECONDS = 0.005
+_NOTIFY_SAFETY_POLL_SECONDS = 5.0
+_LISTEN_CHECK_SECONDS = 0.25
+_LONGEST_BACKOFF_SECONDS = 2.0
+_STARTUP_LISTEN_TIMEOUT = 10.0
+
+# Backends of this process on one table, so that a publish wakes the readers next to it at once.
+_NEIGHBOURS: dict[tuple[str, str], "weakref.WeakSet[SQLSpecChannelsBackend]"] = {}
+
+
+def _channel_key(channel: str) -> str:
+    return hashlib.sha256(channel.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _is_whole(value: object, *, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _seconds(value: float | timedelta, name: str) -> float:
+    seconds: object = value.total_seconds() if isinstance(value, timedelta) else value
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        msg = f"{name}={value!r} is invalid: a number of seconds (or a timedelta) of at least 0 is required"
+        raise ValueError(msg)
+    return float(seconds)
+
+
+def _sqlite_file(config: Any) -> Path | None:
+    """The SQLite database file of ``config``, or ``None`` for an in-memory database."""
+    database = str(config.connection_config.get("database") or config.connection_config.get("uri") or "")
+    if database.startswith("file:"):
+        database, _, query = database[5:].partition("?")
+        if "mode=memory" in query:
+            return None
+    if not database or database == ":memory:":
+        return None
+    return Path(database).resolve()
+
+
+def _file_signature(path: Path) -> tuple[int, ...]:
+    signature: list[int] = []
+    for candidate in (path, path.with_name(path.name + "-wal")):
+        try:
+            found = os.stat(candidate)
+        except OSError:
+            signature.extend((0, 0))
+        else:
+            signature.extend((found.st_mtime_ns, found.st_size))
+    return tuple(signature)
+
+
+class SQLSpecChannelsBackend(ChannelsBackend):
+    """Litestar channels in a table of a sqlspec config's database, for any config (sync or async, pooled or not).
+
+    Args:
+        config: the sqlspec database config whose connections the backend uses.
+        table_name: the messages table; default ``extension_config["litestar"]["channels_table"]`` or
+            ``"litestar_channels"``.
+        history: messages kept per channel for ``get_history`` (0: none), also for channels nobody subscribes to.
+        poll_interval: the longest pause, in seconds, between two reads of the table when the database cannot notify
+            readers (Oracle) and nothing arrives; readers poll faster while messages flow.
+        retention: how long a message stays readable for subscribers that lag or reconnect (seconds or timedelta);
+            older messages beyond the newest ``history`` of their channel are deleted in batches.
+        max_payload_bytes: the largest payload ``publish`` accepts.
+    """
+
+    def __init__(
+        self,
+        config: Any,
+        *,
+        table_name: str | None = None,
+        history: int = 0,
+        poll_interval: float = 1.0,
+        retention: float | timedelta = 60.0,
+        max_payload_bytes: int = 16 * 1024 * 1024,
+    ) -> None:
+        label = config_label(config)
+        if not _is_whole(history, minimum=0):
+            msg = f"{label}: history={history!r} is invalid: a whole number of messages of at least 0 is required"
+            raise ValueError(msg)
+        if _seconds(poll_interval, "poll_interval") <= 0:
+            msg = f"{label}: poll_interval={poll_interval!r} is invalid: a positive number of seconds is required"
+            raise ValueError(msg)
+        if not _is_whole(max_payload_bytes, minimum=1):
+            msg = f"{label}: max_payload_bytes={max_payload_bytes!r} is invalid: a positive whole number is required"
+            raise ValueError(msg)
+        options = extension_options(config)
+        configured = options.get("channels_table", True)
+        table = table_name or (DEFAULT_CHANNELS_TABLE if configured is True or configured is None else configured)
+        self.config = config
+        self.table_name = table
+        self.history = history
+        self.poll_interval = float(poll_interval)
+        self.retention = _seconds(retention, "retention")
+        self.max_payload_bytes = max_payload_bytes
+        self._label = label
+        self._sql: ChannelStatements = channel_statements_for(config, table)
+        self._create_missing = bool(options.get("create_schema", True))
+        if config.is_async:
+            self._ops: Any = AsyncChannelOps(config, self._sql)
+            self._run: Any = _compat_async.run
+            self._open_pool: Any = open_pool_async
+            self._close_pool: Any = close_pool_async
+        else:
+            self._ops = SyncChannelOps(config, self._sql)
+            threads = 1 if self._sql.dialect == "sqlite" else 2
+            self._run = _compat_sync.ThreadWorkers(threads, "litestar-sqlspec-channels").run
+            self._open_pool = open_pool_sync
+            self._close_pool = close_pool_sync
+        self._wake_mode = self._sql.wake
+        self._file = _sqlite_file(config) if self._wake_mode == "file" else None
+        if self._wake_mode == "file" and self._file is None:
+            self._wake_mode = "poll"  # an in-memory database: only this process can publish, and it wakes us
+        self._neighbourhood = (self._sql.dialect, self._sql.table.lower())
+        self._names: dict[str, str] = {}
+        self._from: dict[str, int] = {}
+        self._cursor: int | None = None
+        self._queue: asyncio.Queue[tuple[str, bytes]] | None = None
+        self._wake: asyncio.Event | None = None
+        self._listening: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = threading.Event()
+        self._owns_pool = False
+        self._last_prune = 0.0
+
+    # lifecycle
+
+    async def on_startup(self) -> None:
+        """Open the pool if no app opened it, make sure the table exists, and start reading."""
+        self._stopping.clear()
+        self._loop = asyncio.get_running_loop()
+        self._queue = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._listening = asyncio.Event()
+        if self.config.supports_connection_pooling and self.config.connection_instance is None:
+            await self._run(self._open_pool, self.config)
+            self._owns_pool = True
+        await self._ensure_table()
+        _NEIGHBOURS.setdefault(self._neighbourhood, weakref.WeakSet()).add(self)
+        self._tasks = [asyncio.create_task(self._read_forever(), name=f"{self._label} channels reader")]
+        if self._wake_mode == "notify":
+            await self._start_listener()
+
+    async def on_shutdown(self) -> None:
+        """Stop reading and listening (promptly: nothing waits for the database), and close a pool it opened."""
+        self._stopping.set()
+        neighbours = _NEIGHBOURS.get(self._neighbourhood)
+        if neighbours is not None:
+            neighbours.discard(self)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        if self._owns_pool:
+            self._owns_pool = False
+            try:
+                await self._run(self._close_pool, self.config)
+            except Exception:
+                logger.warning("%s: closing the channels backend's pool failed", self._label, exc_info=True)
+
+    async def _ensure_table(self) -> None:
+        try:
+            exists = await self._run(self._ops.table_exists)
+            if not exists and self._create_missing:
+                await self._run(self._ops.create_table)
+                return
+        except Exception:
+            if not await self._run(self._ops.table_exists):  # lost a creation race with another process: no error
+                raise
+            return
+        if not exists:
+            msg = (
+                f"{self._label}: the channels table {self._sql.table!r} does not exist; create it with "
+                "`await backend.create_table()` or with `litestar database upgrade`, or allow "
+                'extension_config["litestar"]["create_schema"]'
+            )
+            raise ImproperConfigurationError(msg)
+
+    async def create_table(self) -> None:
+        """Create the messages table and its index if they do not exist."""
+        await self._run(self._ops.create_table)
+
+    async def drop_table(self) -> None:
+        """Drop the messages table if it exists."""
+        await self._run(self._ops.drop_table)
+
+    # the ChannelsBackend contract
+
+    async def publish(self, data: bytes, channels: Iterable[str]) -> None:
+        """Append ``data`` to each of ``channels``; every subscribed process receives it once.
+
+        A database error is logged and retried (with backoff) until it succeeds or the backend shuts down: Litestar's
+        publish worker dies on an exception.
+
+        Raises:
+            TypeError: when ``data`` is not bytes or a channel is not a string.
+            ValueError: when ``data`` is larger than ``max_payload_bytes``.
+        """
+        given: object = data
+        if not isinstance(given, bytes | bytearray | memoryview):
+            msg = f"{self._label}: channel payloads are bytes, got {type(given).__name__}"
+            raise TypeError(msg)
+        payload = bytes(given)
+        if len(payload) > self.max_payload_bytes:
+            msg = (
+                f"{self._label}: a payload of {len(payload)} bytes is larger than max_payload_bytes "
+                f"({self.max_payload_bytes})"
+            )
+            raise ValueError(msg)
+        keys = []
+        for channel in channels:
+            name: object = channel
+            if not isinstance(name, str):
+                msg = f"{self._label}: channel names are strings, got {name!r}"
+                raise TypeError(msg)
+            keys.append(_channel_key(name))
+        if not keys:
+            return
+        delay = 0.05
+        while True:
+            try:
+                await self._run(self._ops.publish, keys, payload, time.time())
+                break
+            except Exception:
+                if self._stopping.is_set():
+                    logger.exception("%s: publishing failed while shutting down; the message is dropped", self._label)
+                    return
+                logger.warning("%s: publishing failed; retrying in %.2f s", self._label, delay, exc_info=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _LONGEST_BACKOFF_SECONDS)
+        for neighbour in list(_NEIGHBOURS.get(self._neighbourhood, ())):
+            neighbour._wake_up()
+
+    async def subscribe(self, channels: Iterable[str]) -> None:
+        """Start receiving ``channels``: every message published after this returns is delivered."""
+        fresh = {_channel_key(channel): channel for channel in channels if _channel_key(channel) not in self._names}
+        if not fresh:
+            return
+        start = await self._run(self._ops.max_id)
+        for key, channel in fresh.items():
+            self._from[key] = start
+            self._names[key] = channel
+        if self._cursor is None:
+            self._cursor = start
+        self._wake_up()
+
+    async def unsubscribe(self, channels: Iterable[str]) -> None:
+        """Stop receiving ``channels``; events of them are not yielded any more."""
+        for channel in channels:
+            key = _channel_key(channel)
+            self._names.pop(key, None)
+            self._from.pop(key, None)
+        if not self._names:
+            self._cursor = None
+
+    async def stream_events(self) -> AsyncGenerator[tuple[str, bytes], None]:
+        """Yield ``(channel, payload)`` for every message of a subscribed channel, in publish order per channel."""
+        if self._queue is None:
+            msg = f"{self._label}: the channels backend has not started (on_startup was not called)"
+            raise RuntimeError(msg)
+        queue = self._queue
+        while True:
+            key, payload = await queue.get()
+            channel = self._names.get(key)
+            if channel is not None:
+                yield channel, payload
+
+    async def get_history(self, channel: str, limit: int | None = None) -> list[bytes]:
+        """The newest messages of ``channel`` (at most ``limit``, and at most ``history``), oldest first."""
+        count = self.history if limit is None else min(limit, self.history)
+        if count <= 0:
+            return []
+        history: list[bytes] = await self._run(self._ops.history, _channel_key(channel), count)
+        return history
+
+    # reading
+
+    def _wake_up(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    def _wake_up_threadsafe(self) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self._wake_up)
+
+    async def _read_forever(self) -> None:
+        assert self._wake is not None
+        wake = self._wake
+        pause = _FASTEST_POLL_SECONDS
+        signature = _file_signature(self._file) if self._file is not None else ()
+        failures = 0
+        while True:
+            if self._wake_mode == "file":
+                timeout = _FILE_CHECK_SECONDS
+            elif self._wake_mode == "notify":
+                timeout = _NOTIFY_SAFETY_POLL_SECONDS
+            else:
+                timeout = pause
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await wake.wait()
+            woken = wake.is_set()
+            wake.clear()
+            if self._file is not None and not woken:
+                current = _file_signature(self._file)
+                if current == signature:
+                    continue
+                signature = current
+            try:
+                await self._prune_now_and_then()
+                found = await self._read() if self._names else 0
+            except Exception:
+                failures += 1
+                delay = min(0.05 * 2**failures, _LONGEST_BACKOFF_SECONDS)
+                logger.warning(
+                    "%s: reading channel messages failed; again in %.2f s", self._label, delay, exc_info=True
+                )
+                await asyncio.sleep(delay)
+                wake.set()
+                continue
+            failures = 0
+            pause = _FASTEST_POLL_SECONDS if found else min(pause * 2, self.poll_interval)
+
+    async def _read(self) -> int:
+        """Deliver what was published since the cursor; return how many rows were read."""
+        assert self._queue is not None
+        assert self._wake is not None
+        cursor = self._cursor
+        if cursor is None:
+            return 0
+        rows = await self._run(self._ops.poll, cursor, list(self._names), _BATCH)
+        if self._cursor is None:  # everything was unsubscribed meanwhile
+            return len(rows)
+        for row_id, key, payload in rows:
+            if key in self._names and row_id > self._from.get(key, row_id):
+                if payload is None:  # subscribed after the read was sent: read again from this row
+                    self._cursor = row_id - 1
+                    self._wake.set()
+                    return len(rows)
+                self._queue.put_nowait((key, payload))
+            self._cursor = row_id
+        if len(rows) == _BATCH:
+            self._wake.set()
+        return len(rows)
+
+    async def _prune_now_and_then(self) -> None:
+        now = time.time()
+        if now - self._last_prune < max(self.retention / 2, 1.0):
+            return
+        self._last_prune = now
+        while await self._run(self._ops.prune, self.history, now - self.retention, _BATCH) >= _BATCH:
+            pass
+
+    # listening (PostgreSQL)
+
+    async def _start_listener(self) -> None:
+        assert self._listening is not None
+        if self.config.is_async:
+            self._tasks.append(asyncio.create_task(self._listen_forever(), name=f"{self._label} channels listener"))
+        else:
+            threading.Thread(target=self._listen_in_thread, name="litestar-sqlspec-listener", daemon=True).start()
+        try:
+            async with asyncio.timeout(_STARTUP_LISTEN_TIMEOUT):
+                await self._listening.wait()
+        except TimeoutError:
+            logger.warning("%s: the channels listener is not listening yet; reading every few seconds", self._label)
+
+    def _set_listening(self) -> None:
+        if self._listening is not None:
+            self._listening.set()
+        self._wake_up()  # catch up on what was published while nobody listened
+
+    async def _listen_forever(self) -> None:
+        delay = 0.05
+        while not self._stopping.is_set():
+            try:
+                await listen_async(
+                    self.config,
+                    self._sql,
+                    on_wake=self._wake_up,
+                    on_listening=self._set_listening,
+                    stopping=self._stopping.is_set,
+                    check_every=_NOTIFY_SAFETY_POLL_SECONDS,
+                )
+            except Exception:
+                logger.warning(
+                    "%s: the channels listener failed; listening again in %.2f s", self._label, delay, exc_info=True
+                )
+            self._wake_up()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _LONGEST_BACKOFF_SECONDS)
+
+    def _listen_in_thread(self) -> None:
+        loop = self._loop
+        delay = 0.05
+
+        def listening() -> None:
+            if loop is not None and not loop.is_closed():
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(self._set_listening)
+
+        while not self._stopping.is_set():
+            try:
+                listen_sync(
+                    self.config,
+                    self._sql,
+                    on_wake=self._wake_up_threadsafe,
+                    on_listening=listening,
+                    stopping=self._stopping.is_set,
+                    check_every=_LISTEN_CHECK_SECONDS,
+                )
+            except Exception:
+                logger.warning(
+                    "%s: the channels listener failed; listening again in %.2f s", self._label, delay, exc_info=True
+                )
+            self._wake_up_threadsafe()
+            self._stopping.wait(delay)
+            delay = min(delay * 2, _LONGEST_BACKOFF_SECONDS)
