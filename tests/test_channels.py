@@ -206,3 +206,33 @@ async def test_bad_input_is_rejected_with_a_clear_error(tmp_path: Path) -> None:
         await SQLSpecChannelsBackend(missing).on_startup()
     await config.close_pool()
     await missing.close_pool()
+
+
+async def test_sqlspecs_constructor_arguments_are_accepted(tmp_path: Path) -> None:
+    from sqlspec.extensions.events import AsyncEventChannel
+
+    config = make_database("aiosqlite", tmp_path).config()
+    backend = SQLSpecChannelsBackend(AsyncEventChannel(config), channel_prefix="app", poll_interval=0.2)
+    assert backend.config is config
+    with pytest.raises(TypeError, match="needs a sqlspec database config"):
+        SQLSpecChannelsBackend("sqlite:///app.db")
+    with pytest.raises(ValueError, match="output_queue_capacity=0 is invalid"):
+        SQLSpecChannelsBackend(config, output_queue_capacity=0)
+    await config.close_pool()
+
+
+async def test_a_full_output_queue_drops_and_counts(started: Started) -> None:
+    backend = await started(output_queue_capacity=2)
+    await backend.subscribe(["burst"])
+    for index in range(5):
+        await backend.publish(f"b{index}".encode(), ["burst"])
+    with anyio.fail_after(10):
+        while backend.dropped_message_count < 3:
+            await anyio.sleep(0.01)
+    assert backend.output_queue_depth == 2
+    received = []
+    async for event in backend.stream_events():
+        received.append(event)
+        if len(received) == 2:
+            break
+    assert received == [("burst", b"b0"), ("burst", b"b1")]

@@ -51,10 +51,11 @@ _POLL = (
 _HISTORY = "SELECT payload FROM {table} WHERE channel_key = :key ORDER BY id DESC {limit}"
 _MAX_ID = "SELECT COALESCE(MAX(id), 0) FROM {table}"
 # Rows beyond the newest ``:keep`` of their channel and older than ``:cutoff``, a bounded batch at a time.
+# (The limited, ordered set is an inline view: Oracle allows ORDER BY there, not directly in an IN subquery.)
 _PRUNE = (
-    "DELETE FROM {table} WHERE id IN (SELECT id FROM (SELECT id, created_at, ROW_NUMBER() OVER "
-    "(PARTITION BY channel_key ORDER BY id DESC) AS position FROM {table}) ranked "
-    "WHERE position > :keep AND created_at < :cutoff ORDER BY id {limit})"
+    "DELETE FROM {table} WHERE id IN (SELECT id FROM (SELECT id FROM (SELECT id, created_at, ROW_NUMBER() OVER "
+    "(PARTITION BY channel_key ORDER BY id DESC) AS newness FROM {table}) ranked "
+    "WHERE newness > :keep AND created_at < :cutoff ORDER BY id {limit}) oldest)"
 )
 
 CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
@@ -92,7 +93,7 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
             "WITH serial AS (SELECT pg_advisory_xact_lock(:lock)), "
             "added AS (INSERT INTO {table} (channel_key, payload, created_at) "
             "SELECT keys.key, :payload, :now FROM serial, unnest(CAST(:keys AS text[])) WITH ORDINALITY "
-            "AS keys(key, position) ORDER BY keys.position RETURNING id) "
+            "AS keys(key, ordinal) ORDER BY keys.ordinal RETURNING id) "
             "SELECT pg_notify(:wake, '') FROM (SELECT 1 FROM added LIMIT 1) AS published",
         ),
         wanted="channel_key = ANY(CAST(:keys AS text[]))",
@@ -116,7 +117,7 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
         publish=(
             "LOCK TABLE {table} IN EXCLUSIVE MODE",
             "INSERT INTO {table} (channel_key, payload, created_at) SELECT k, :payload, :now FROM "
-            "JSON_TABLE(:keys, '$[*]' COLUMNS (position FOR ORDINALITY, k VARCHAR2(64) PATH '$')) ORDER BY position",
+            "JSON_TABLE(:keys, '$[*]' COLUMNS (ordinal FOR ORDINALITY, k VARCHAR2(64) PATH '$')) ORDER BY ordinal",
         ),
         wanted="channel_key IN (SELECT k FROM JSON_TABLE(:keys, '$[*]' COLUMNS (k VARCHAR2(64) PATH '$')))",
         keys_as="json",

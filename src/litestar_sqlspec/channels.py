@@ -53,8 +53,34 @@ def _channel_key(channel: str) -> str:
     return hashlib.sha256(channel.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _database_config(given: Any) -> Any:
+    """``given`` when it is a sqlspec database config, else the config of an event channel (sqlspec's backend API)."""
+    if hasattr(given, "statement_config") and hasattr(given, "is_async"):
+        return given
+    inner = getattr(given, "_config", None)
+    if hasattr(inner, "statement_config") and hasattr(inner, "is_async"):
+        return inner
+    msg = f"SQLSpecChannelsBackend needs a sqlspec database config (or an event channel of one), got {given!r}"
+    raise TypeError(msg)
+
+
 def _is_whole(value: object, *, minimum: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _check_options(label: str, history: int, poll_interval: float, max_payload: int, capacity: int | None) -> None:
+    if not _is_whole(history, minimum=0):
+        msg = f"{label}: history={history!r} is invalid: a whole number of messages of at least 0 is required"
+        raise ValueError(msg)
+    if _seconds(poll_interval, "poll_interval") <= 0:
+        msg = f"{label}: poll_interval={poll_interval!r} is invalid: a positive number of seconds is required"
+        raise ValueError(msg)
+    if capacity is not None and not _is_whole(capacity, minimum=1):
+        msg = f"{label}: output_queue_capacity={capacity!r} is invalid: None or a positive whole number is required"
+        raise ValueError(msg)
+    if not _is_whole(max_payload, minimum=1):
+        msg = f"{label}: max_payload_bytes={max_payload!r} is invalid: a positive whole number is required"
+        raise ValueError(msg)
 
 
 def _seconds(value: float | timedelta, name: str) -> float:
@@ -93,7 +119,8 @@ class SQLSpecChannelsBackend(ChannelsBackend):
     """Litestar channels in a table of a sqlspec config's database, for any config (sync or async, pooled or not).
 
     Args:
-        config: the sqlspec database config whose connections the backend uses.
+        config: the sqlspec database config whose connections the backend uses (an event channel of sqlspec's events
+            extension, as sqlspec's own backend takes, is accepted too: its config is used).
         table_name: the messages table; default ``extension_config["litestar"]["channels_table"]`` or
             ``"litestar_channels"``.
         history: messages kept per channel for ``get_history`` (0: none), also for channels nobody subscribes to.
@@ -102,6 +129,9 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         retention: how long a message stays readable for subscribers that lag or reconnect (seconds or timedelta);
             older messages beyond the newest ``history`` of their channel are deleted in batches.
         max_payload_bytes: the largest payload ``publish`` accepts.
+        channel_prefix: accepted for compatibility with sqlspec's backend; channel names need no prefix here.
+        output_queue_capacity: bound the events waiting for ``stream_events``; beyond it, events are dropped (and
+            counted in ``dropped_message_count``). ``None``: unbounded.
     """
 
     def __init__(
@@ -113,17 +143,12 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         poll_interval: float = 1.0,
         retention: float | timedelta = 60.0,
         max_payload_bytes: int = 16 * 1024 * 1024,
+        channel_prefix: str = "litestar",
+        output_queue_capacity: int | None = None,
     ) -> None:
+        config = _database_config(config)
         label = config_label(config)
-        if not _is_whole(history, minimum=0):
-            msg = f"{label}: history={history!r} is invalid: a whole number of messages of at least 0 is required"
-            raise ValueError(msg)
-        if _seconds(poll_interval, "poll_interval") <= 0:
-            msg = f"{label}: poll_interval={poll_interval!r} is invalid: a positive number of seconds is required"
-            raise ValueError(msg)
-        if not _is_whole(max_payload_bytes, minimum=1):
-            msg = f"{label}: max_payload_bytes={max_payload_bytes!r} is invalid: a positive whole number is required"
-            raise ValueError(msg)
+        _check_options(label, history, poll_interval, max_payload_bytes, output_queue_capacity)
         options = extension_options(config)
         configured = options.get("channels_table", True)
         table = table_name or (DEFAULT_CHANNELS_TABLE if configured is True or configured is None else configured)
@@ -133,6 +158,9 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         self.poll_interval = float(poll_interval)
         self.retention = _seconds(retention, "retention")
         self.max_payload_bytes = max_payload_bytes
+        self.channel_prefix = channel_prefix
+        self._capacity = output_queue_capacity or 0
+        self._dropped = 0
         self._label = label
         self._sql: ChannelStatements = channel_statements_for(config, table)
         self._create_missing = bool(options.get("create_schema", True))
@@ -170,7 +198,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         """Open the pool if no app opened it, make sure the table exists, and start reading."""
         self._stopping.clear()
         self._loop = asyncio.get_running_loop()
-        self._queue = asyncio.Queue()
+        self._queue = asyncio.Queue(self._capacity)
         self._wake = asyncio.Event()
         self._listening = asyncio.Event()
         if self.config.supports_connection_pooling and self.config.connection_instance is None:
@@ -382,11 +410,29 @@ class SQLSpecChannelsBackend(ChannelsBackend):
                     self._cursor = row_id - 1
                     self._wake.set()
                     return len(rows)
-                self._queue.put_nowait((key, payload))
+                self._deliver(key, payload)
             self._cursor = row_id
         if len(rows) == _BATCH:
             self._wake.set()
         return len(rows)
+
+    def _deliver(self, key: str, payload: bytes) -> None:
+        assert self._queue is not None
+        try:
+            self._queue.put_nowait((key, payload))
+        except asyncio.QueueFull:
+            self._dropped += 1
+            logger.warning("%s: the event queue is full (output_queue_capacity); a message is dropped", self._label)
+
+    @property
+    def output_queue_depth(self) -> int:
+        """How many events wait for ``stream_events``."""
+        return self._queue.qsize() if self._queue is not None else 0
+
+    @property
+    def dropped_message_count(self) -> int:
+        """How many events were dropped because the queue was full (see ``output_queue_capacity``)."""
+        return self._dropped
 
     async def _prune_now_and_then(self) -> None:
         now = time.time()
