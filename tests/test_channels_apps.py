@@ -18,9 +18,10 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.testing import TestClient
 from sqlspec import SQLSpec
+from sqlspec.adapters.psycopg import PsycopgAsyncConfig, PsycopgSyncConfig
 
 from litestar_sqlspec import SQLSpecChannelsBackend, SQLSpecPlugin
-from tests.databases import PG_DSN, Database, close_pool, make_database, open_pool
+from tests.databases import PG_DSN, Database, close_pool, make_database, open_pool, require_postgres
 from tests.test_channels import Receiver
 
 SUBSCRIBER = """
@@ -140,6 +141,41 @@ async def test_a_killed_listener_connection_loses_no_message(kind: str, tmp_path
         await publisher.drop_table()
         for config in configs:
             await close_pool(config)
+
+
+@pytest.mark.parametrize("kind", ["psycopg_async", "psycopg_sync"])
+async def test_publish_and_stream_survive_the_server_dropping_every_connection(kind: str) -> None:
+    require_postgres()
+    table = f"channels_{uuid.uuid4().hex[:10]}"
+    config_type: Any = PsycopgAsyncConfig if kind == "psycopg_async" else PsycopgSyncConfig
+    config = config_type(
+        connection_config={"conninfo": f"{PG_DSN}?application_name={table}", "min_size": 2, "max_size": 2},
+        extension_config={"litestar": {"channels_table": table}},
+    )
+    await open_pool(config)
+    backend = SQLSpecChannelsBackend(config)
+    await backend.on_startup()
+    receiver = Receiver(backend)
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(receiver.run)
+            await backend.subscribe(["s"])
+            await backend.publish(b"one", ["s"])
+            assert len(await receiver.wait_for(1)) == 1
+            with psycopg.connect(PG_DSN, autocommit=True) as admin:  # every connection of the backend, pool included
+                killed = admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", (table,)
+                ).fetchall()
+            assert len(killed) == 3  # two pooled, one listening
+            await backend.publish(b"two", ["s"])  # a broken pooled connection: retried, not raised
+            await backend.publish(b"three", ["s"])
+            events = await receiver.wait_for(3, timeout=15)
+            assert [payload for _, payload in events] == [b"one", b"two", b"three"]
+            group.cancel_scope.cancel()
+    finally:
+        await backend.on_shutdown()
+        await backend.drop_table()
+        await close_pool(config)
 
 
 @post("/say")
