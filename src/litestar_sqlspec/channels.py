@@ -44,6 +44,7 @@ _NOTIFY_SAFETY_POLL_SECONDS = 5.0
 _LISTEN_CHECK_SECONDS = 0.25
 _LONGEST_BACKOFF_SECONDS = 2.0
 _STARTUP_LISTEN_TIMEOUT = 10.0
+_SHUTDOWN_GRACE_SECONDS = 0.3
 
 # Backends of this process on one table, so that a publish wakes the readers next to it at once.
 _NEIGHBOURS: dict[tuple[str, str], "weakref.WeakSet[SQLSpecChannelsBackend]"] = {}
@@ -216,6 +217,10 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         neighbours = _NEIGHBOURS.get(self._neighbourhood)
         if neighbours is not None:
             neighbours.discard(self)
+        self._wake_up()
+        if self._tasks:
+            # A read in flight finishes first (a sync driver's cannot be cancelled midway); then stop for good.
+            await asyncio.wait(self._tasks, timeout=_SHUTDOWN_GRACE_SECONDS)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -372,6 +377,8 @@ class SQLSpecChannelsBackend(ChannelsBackend):
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await wake.wait()
+            if self._stopping.is_set():
+                return
             woken = wake.is_set()
             wake.clear()
             if self._file is not None and not woken:

@@ -1,7 +1,21 @@
-"""``litestar database`` (alias ``db``): sqlspec's migration commands for the plugin's configs."""
+"""``litestar database`` (alias ``db``): sqlspec's migration commands for the plugin's configs, made strict.
 
+sqlspec's commands are reused as they are, each wrapped so that:
+
+- a command that acts on one config picks it unambiguously: with several configs and no ``--bind-key``, the only
+  config with migrations enabled is used, and if there is not exactly one, the command refuses, listing the bind keys
+  (sqlspec would silently take the first config);
+- a failure exits non-zero with its reason: sqlspec prints a failed migration and returns, and lets other errors out
+  as tracebacks.
+"""
+
+import functools
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import click
 from litestar.cli._utils import LitestarGroup
 from sqlspec.cli import add_migration_commands
@@ -13,6 +27,11 @@ if TYPE_CHECKING:
     from litestar_sqlspec.plugin import SQLSpecPlugin
 
 __all__ = ("database_group", "get_database_migration_plugin")
+
+logger = logging.getLogger("litestar_sqlspec.cli")
+
+# Commands that act on every config (or on each selected one) by themselves.
+_ALL_CONFIG_COMMANDS = frozenset({"init", "show-config"})
 
 
 def get_database_migration_plugin(app: "Litestar") -> "SQLSpecPlugin":
@@ -31,11 +50,107 @@ def get_database_migration_plugin(app: "Litestar") -> "SQLSpecPlugin":
 
 
 @click.group(cls=LitestarGroup, name="database")
-@click.pass_context
-def database_group(ctx: click.Context) -> None:
+def database_group(ctx: click.Context, app: "Litestar") -> None:
     """Manage SQLSpec database migrations."""
-    env: Any = ctx.obj
-    ctx.obj = {"app": env, "configs": get_database_migration_plugin(env.app).config}
+    # LitestarGroup passes ``ctx`` and ``app`` by name, having replaced ctx.obj by the LitestarEnv.
+    try:
+        configs = get_database_migration_plugin(app).config
+    except ImproperConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    ctx.obj = {"app": ctx.obj, "configs": list(configs)}
 
 
-add_migration_commands(database_group)
+def _migrations_enabled(config: Any) -> bool:
+    migration_config = config.migration_config or {}
+    return bool(migration_config) and bool(migration_config.get("enabled", True))
+
+
+def _pick_single_config(ctx: click.Context, command: str, params: dict[str, Any]) -> None:
+    """Put the one config a single-config command should act on first (sqlspec takes the first), or refuse."""
+    configs: list[Any] = ctx.obj["configs"]
+    if command in _ALL_CONFIG_COMMANDS or len(configs) < 2 or params.get("bind_key") is not None:
+        return
+    if params.get("include") or params.get("exclude"):
+        return
+    enabled = [config for config in configs if _migrations_enabled(config)]
+    if "include" in params and len(enabled) > 1:
+        return  # sqlspec runs the command for each config with migrations enabled
+    if len(enabled) == 1:
+        configs.remove(enabled[0])
+        configs.insert(0, enabled[0])
+        return
+    keys = ", ".join(repr(config.bind_key) for config in configs)
+    msg = (
+        f"the app has {len(configs)} database configs and `{command}` acts on one: choose it with --bind-key "
+        f"(bind keys: {keys})"
+    )
+    raise click.UsageError(msg, ctx)
+
+
+@contextmanager
+def _printed_failures() -> Iterator[list[str]]:
+    """Collect the failures sqlspec's migration commands print instead of raising."""
+    import sqlspec.migrations.commands as migration_commands  # noqa: PLC0415 - only the CLI needs it
+
+    original = migration_commands._output_error
+    failures: list[str] = []
+
+    def output_error(use_logger: bool, echo: bool, summary_only: bool, message: str, *args: Any, **kwargs: Any) -> None:
+        failures.append(message % args if args else message)
+        original(use_logger, echo, summary_only, message, *args, **kwargs)
+
+    migration_commands._output_error = output_error
+    try:
+        yield failures
+    finally:
+        migration_commands._output_error = original
+
+
+def _close_pools(configs: list[Any]) -> None:
+    # sqlspec's commands open pools (in event loops of their own) and leave them open.
+    for config in configs:
+        if config.connection_instance is None:
+            continue
+        try:
+            if config.is_async:
+                anyio.run(config.close_pool)
+            else:
+                config.close_pool()
+        except Exception:
+            logger.debug("closing %r after a database command failed", config, exc_info=True)
+
+
+def _strict(command: click.Command) -> None:
+    callback = command.callback
+    if callback is None:
+        return
+    name = command.name or ""
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        _pick_single_config(ctx, name, kwargs)
+        with _printed_failures() as failures:
+            try:
+                result = callback(*args, **kwargs)
+            except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+                raise
+            except Exception as exc:
+                raise click.ClickException(f"{name} failed: {type(exc).__name__}: {exc}") from exc
+            finally:
+                _close_pools(ctx.obj["configs"])
+        if failures:
+            raise click.ClickException(f"{name} failed: " + "; ".join(failures))
+        return result
+
+    command.callback = run
+
+
+def _add_commands(group: click.Group, add: Callable[[click.Group], Any]) -> None:
+    add(group)
+    for command in group.commands.values():
+        if not isinstance(command, click.Group):
+            _strict(command)
+
+
+_add_commands(database_group, add_migration_commands)

@@ -20,6 +20,7 @@ from sqlspec.loader import SQLFileLoader
 
 from litestar_sqlspec._runtime import LOOP_KEY, ConfigRuntime, build_runtimes, mark_request_failed, request_slots
 from litestar_sqlspec.middleware import TransactionMiddleware
+from litestar_sqlspec.schema import MIGRATIONS_PATH
 from litestar_sqlspec.settings import ConfigSettings
 from litestar_sqlspec.store import SQLSpecStore
 
@@ -81,6 +82,8 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
         self._loader = loader
         self._runtimes = build_runtimes(list(sqlspec.configs.values()))
         self._config_count = len(sqlspec.configs)
+        for runtime in self._runtimes:
+            _use_this_packages_migrations(runtime.config)
 
     @property
     def config(self) -> list[Any]:
@@ -301,3 +304,13 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
     def provide_request_session(self, key: Any, state: "State", scope: Scope) -> Any:
         """The request's driver session: the one already checked out, or (sync configs, worker thread) a new one."""
         return self._sync_lease(key, scope).driver()
+
+
+def _use_this_packages_migrations(config: Any) -> None:
+    # sqlspec resolves an extension's migrations from extension_config[<name>]["migrations_path"], else from its own
+    # sqlspec.extensions.<name> package, whose Litestar migrations build the wrong tables for this package.
+    extension_config = config.extension_config
+    if isinstance(extension_config, dict):
+        litestar = extension_config.setdefault("litestar", {})
+        if isinstance(litestar, dict):
+            litestar.setdefault("migrations_path", MIGRATIONS_PATH)

@@ -1,0 +1,164 @@
+"""``litestar database …`` on real apps: migrations of the project and of this package's tables, strict exits."""
+
+import re
+import sys
+import textwrap
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+from click.testing import CliRunner, Result
+from litestar.cli.main import litestar_group
+
+from litestar_sqlspec import SQLSpecChannelsBackend, SQLSpecStore
+from tests.databases import PG_DSN, Database, make_database
+
+CONFIG = {
+    "aiosqlite": ("sqlspec.adapters.aiosqlite", "AiosqliteConfig", "{'database': %(path)r}"),
+    "sqlite": ("sqlspec.adapters.sqlite", "SqliteConfig", "{'database': %(path)r}"),
+    "adbc": ("sqlspec.adapters.adbc", "AdbcConfig", "{'driver_name': 'adbc_driver_sqlite', 'uri': %(path)r}"),
+    "psycopg_async": ("sqlspec.adapters.psycopg", "PsycopgAsyncConfig", "{'conninfo': %(dsn)r}"),
+    "psycopg_sync": ("sqlspec.adapters.psycopg", "PsycopgSyncConfig", "{'conninfo': %(dsn)r}"),
+}
+
+
+class Project:
+    """A directory holding an app module, and the real ``litestar`` CLI pointed at it."""
+
+    def __init__(self, directory: Path, source: str) -> None:
+        self.directory = directory
+        self.module = f"app_{uuid.uuid4().hex[:8]}"
+        (directory / f"{self.module}.py").write_text(textwrap.dedent(source))
+
+    def run(self, *args: str, expect: int = 0) -> Result:
+        result = CliRunner().invoke(litestar_group, ["--app", f"{self.module}:app", *args])
+        assert result.exit_code == expect, result.output + repr(result.exception)
+        return result
+
+    def output(self, *args: str, expect: int = 0) -> str:
+        """The command's output as one line of words (rich wraps and boxes it)."""
+        return " ".join(re.sub(r"[│╭╮╰╯─]", " ", self.run(*args, expect=expect).output).split())
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    for name in [name for name in sys.modules if name.startswith("app_")]:
+        del sys.modules[name]
+
+
+def app_source(kind: str, database: Database, *, tables: tuple[str, str], configs: int = 1) -> str:
+    module, name, settings = CONFIG[kind]
+    connection = settings % {"path": str(database.sqlite_path), "dsn": PG_DSN}
+    lines = [
+        "from litestar import Litestar",
+        "from sqlspec import SQLSpec",
+        f"from {module} import {name}",
+        "from litestar_sqlspec import SQLSpecPlugin",
+        "spec = SQLSpec()",
+        "def wait_when_busy(connection):  # ADBC's SQLite driver waits for no lock by default",
+        "    with connection.cursor() as cursor:",
+        "        cursor.execute('PRAGMA busy_timeout = 30000')",
+    ]
+    features = ", driver_features={'on_connection_create': wait_when_busy}" if kind == "adbc" else ""
+    for index in range(configs):
+        suffix = "" if index == 0 else str(index)
+        litestar = {"session_table": tables[0] + suffix, "channels_table": tables[1] + suffix, "create_schema": False}
+        if index:
+            litestar |= {"connection_key": f"c{index}", "session_key": f"s{index}", "pool_key": f"p{index}"}
+        migrations = {"script_location": f"migrations{suffix}", "include_extensions": ["litestar"]}
+        lines.append(
+            f"config{suffix} = spec.add_config({name}(connection_config={connection}, bind_key='db{index}', "
+            f"migration_config={migrations!r}, extension_config={{'litestar': {litestar!r}}}{features}))"
+        )
+    lines.append("app = Litestar(plugins=[SQLSpecPlugin(spec)])")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("kind", list(CONFIG))
+def test_the_migration_cycle_creates_this_packages_tables_and_the_projects(kind: str, in_tmp: Path) -> None:
+    database = make_database(kind, in_tmp)
+    suffix = uuid.uuid4().hex[:6]
+    tables = (f"cli_sessions_{suffix}", f"cli_channels_{suffix}")
+    project = Project(in_tmp, app_source(kind, database, tables=tables))
+    try:
+        project.run("database", "init", "--no-prompt")
+        created = project.run("database", "create-migration", "-m", "notes", "--no-prompt")
+        assert "Created migration" in created.output
+        migration = next((in_tmp / "migrations").glob("*_notes.sql"))
+        version = migration.name.split("_", 1)[0]
+        migration.write_text(
+            f"-- name: migrate-{version}-up\nCREATE TABLE notes_{suffix} (body TEXT);\n"
+            f"-- name: migrate-{version}-down\nDROP TABLE notes_{suffix};\n"
+        )
+        project.run("database", "upgrade", "--no-prompt")
+        assert "Current version: " in project.run("database", "show-current-revision").output
+        database.execute(f"INSERT INTO notes_{suffix} (body) VALUES ('kept')")
+        use_the_tables(database, tables)
+        project.run("database", "downgrade", "base", "--no-prompt")
+        assert "No migrations applied" in project.run("database", "show-current-revision").output
+        project.run("database", "upgrade", "--no-prompt")
+        project.run("db", "show-current-revision")  # the alias
+    finally:
+        for table in (f"notes_{suffix}", *tables, "ddl_migrations"):
+            database.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def use_the_tables(database: Database, tables: tuple[str, str]) -> None:
+    """The store and the channels backend work on the tables the migrations created (create_schema is off)."""
+    config = database.config(session_table=tables[0], channels_table=tables[1], create_schema=False)
+
+    async def use() -> None:
+        store = SQLSpecStore(config)
+        await store.set("k", b"v", expires_in=60)
+        assert await store.get("k") == b"v"
+        backend = SQLSpecChannelsBackend(config, history=1)
+        await backend.on_startup()
+        try:
+            await backend.publish(b"m", ["c"])
+            assert await backend.get_history("c") == [b"m"]
+        finally:
+            await backend.on_shutdown()
+
+    anyio.run(use)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "psycopg_async"])
+def test_several_configs_need_a_bind_key_for_one_config_commands(kind: str, in_tmp: Path) -> None:
+    database = make_database(kind, in_tmp)
+    suffix = uuid.uuid4().hex[:6]
+    tables = (f"cli_sessions_{suffix}", f"cli_channels_{suffix}")
+    project = Project(in_tmp, app_source(kind, database, tables=tables, configs=2))
+    try:
+        project.run("database", "init", "--no-prompt")  # every config
+        refused = project.output("database", "create-migration", "-m", "x", "--no-prompt", expect=2)
+        assert "choose it with --bind-key (bind keys: 'db0', 'db1')" in refused
+        project.run("database", "create-migration", "-m", "x", "--no-prompt", "--bind-key", "db1")
+        assert list((in_tmp / "migrations1").glob("*_x.sql"))
+        assert not list((in_tmp / "migrations").glob("*_x.sql"))
+        unknown = project.output("database", "upgrade", "--no-prompt", "--bind-key", "nope", expect=1)
+        assert "No config found for bind key: nope" in unknown
+    finally:
+        for table in (*tables, *(table + "1" for table in tables), "ddl_migrations"):
+            database.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def test_failures_exit_non_zero_with_the_reason(in_tmp: Path) -> None:
+    database = make_database("sqlite", in_tmp)
+    project = Project(in_tmp, app_source("sqlite", database, tables=("s", "c")))
+    project.run("database", "init", "--no-prompt")
+    (in_tmp / "migrations" / "0001_broken.sql").write_text(
+        "-- name: migrate-0001-up\nCREATE TABLE broken (;\n-- name: migrate-0001-down\nDROP TABLE broken;\n"
+    )
+    failed = project.output("database", "upgrade", "--no-prompt", expect=1)
+    assert "upgrade failed: Migration 0001 failed" in failed
+    (in_tmp / "migrations" / "0001_broken.sql").write_text("not a migration\n")
+    malformed = project.output("database", "upgrade", "--no-prompt", expect=1)
+    assert "upgrade failed: MigrationLoadError" in malformed
+    without_plugin = Project(in_tmp, "from litestar import Litestar\napp = Litestar()\n")
+    missing = without_plugin.output("database", "upgrade", "--no-prompt", expect=1)
+    assert "The app has no litestar_sqlspec.SQLSpecPlugin" in missing
