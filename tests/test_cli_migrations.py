@@ -6,6 +6,7 @@ import textwrap
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -162,3 +163,60 @@ def test_failures_exit_non_zero_with_the_reason(in_tmp: Path) -> None:
     without_plugin = Project(in_tmp, "from litestar import Litestar\napp = Litestar()\n")
     missing = without_plugin.output("database", "upgrade", "--no-prompt", expect=1)
     assert "The app has no litestar_sqlspec.SQLSpecPlugin" in missing
+
+
+SESSIONS_APP = """
+from litestar import Litestar
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from sqlspec import SQLSpec
+from {module} import {name}
+from litestar_sqlspec import SQLSpecPlugin
+
+spec = SQLSpec()
+config = spec.add_config({name}(connection_config={connection}, extension_config={{"litestar": {litestar!r}}}))
+app = Litestar(plugins=[SQLSpecPlugin(spec)], middleware=[ServerSideSessionConfig().middleware])
+"""
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "psycopg_async"])
+def test_sessions_delete_expired_and_channels_prune(kind: str, in_tmp: Path) -> None:
+    database = make_database(kind, in_tmp)
+    module, name, settings = CONFIG[kind]
+    suffix = uuid.uuid4().hex[:6]
+    litestar = {"default_store": True, "session_table": f"s_{suffix}", "channels_table": f"c_{suffix}"}
+    connection = settings % {"path": str(database.sqlite_path), "dsn": PG_DSN}
+    project = Project(in_tmp, SESSIONS_APP.format(module=module, name=name, connection=connection, litestar=litestar))
+    config = database.config(**litestar)
+
+    async def fill() -> None:
+        store = SQLSpecStore(config).with_namespace("sessions")
+        for index in range(3):
+            await store.set(f"expired{index}", b"x", expires_in=-1)
+        await store.set("alive", b"y", expires_in=3600)
+        await store.set("forever", b"z")
+        backend = SQLSpecChannelsBackend(config)
+        await backend.on_startup()
+        for index in range(4):
+            await backend.publish(f"m{index}".encode(), ["a", "b"])
+        await backend.on_shutdown()
+
+    try:
+        anyio.run(fill)
+        assert project.output("sessions", "delete-expired", "--verbose") == (
+            f"s_{suffix} ({name}): 3 expired row(s) deleted"
+        )
+        assert project.output("sessions", "delete-expired") == "0 expired session(s) deleted"
+        assert project.output("database", "channels", "prune", "--retention", "0", "--history", "1") == (
+            f"c_{suffix}: 6 message(s) deleted"
+        )
+
+        async def left() -> tuple[list[Any], list[bytes]]:
+            store = SQLSpecStore(config).with_namespace("sessions")
+            backend = SQLSpecChannelsBackend(config, history=10)
+            return [await store.get(key) for key in ("alive", "forever")], await backend.get_history("a")
+
+        assert anyio.run(left) == ([b"y", b"z"], [b"m3"])
+    finally:
+        for table in litestar.values():
+            if isinstance(table, str):
+                database.execute(f"DROP TABLE IF EXISTS {table}")

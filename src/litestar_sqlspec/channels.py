@@ -25,12 +25,11 @@ from litestar.channels.backends.base import ChannelsBackend
 from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec import _compat_async, _compat_sync
-from litestar_sqlspec._async import close_pool_async, open_pool_async
 from litestar_sqlspec._async.channel_ops import AsyncChannelOps, listen_async
-from litestar_sqlspec._sync import close_pool_sync, open_pool_sync
 from litestar_sqlspec._sync.channel_ops import SyncChannelOps, listen_sync
 from litestar_sqlspec.channel_dialects import ChannelStatements, channel_statements_for
 from litestar_sqlspec.settings import config_label, extension_options
+from litestar_sqlspec.standalone_pool import PoolUse
 
 __all__ = ("DEFAULT_CHANNELS_TABLE", "SQLSpecChannelsBackend")
 
@@ -168,14 +167,12 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         if config.is_async:
             self._ops: Any = AsyncChannelOps(config, self._sql)
             self._run: Any = _compat_async.run
-            self._open_pool: Any = open_pool_async
-            self._close_pool: Any = close_pool_async
         else:
             self._ops = SyncChannelOps(config, self._sql)
             threads = 1 if self._sql.dialect == "sqlite" else 2
             self._run = _compat_sync.ThreadWorkers(threads, "litestar-sqlspec-channels").run
-            self._open_pool = open_pool_sync
-            self._close_pool = close_pool_sync
+        self._pool = PoolUse(config, self._run)
+        self._lifetime: Any = None
         self._wake_mode = self._sql.wake
         self._file = _sqlite_file(config) if self._wake_mode == "file" else None
         if self._wake_mode == "file" and self._file is None:
@@ -190,7 +187,6 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = threading.Event()
-        self._owns_pool = False
         self._last_prune = 0.0
 
     # lifecycle
@@ -202,9 +198,8 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         self._queue = asyncio.Queue(self._capacity)
         self._wake = asyncio.Event()
         self._listening = asyncio.Event()
-        if self.config.supports_connection_pooling and self.config.connection_instance is None:
-            await self._run(self._open_pool, self.config)
-            self._owns_pool = True
+        self._lifetime = self._pool.held()  # the app's pool, or one opened until on_shutdown
+        await self._lifetime.__aenter__()
         await self._ensure_table()
         _NEIGHBOURS.setdefault(self._neighbourhood, weakref.WeakSet()).add(self)
         self._tasks = [asyncio.create_task(self._read_forever(), name=f"{self._label} channels reader")]
@@ -227,10 +222,10 @@ class SQLSpecChannelsBackend(ChannelsBackend):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
-        if self._owns_pool:
-            self._owns_pool = False
+        lifetime, self._lifetime = self._lifetime, None
+        if lifetime is not None:
             try:
-                await self._run(self._close_pool, self.config)
+                await lifetime.__aexit__(None, None, None)
             except Exception:
                 logger.warning("%s: closing the channels backend's pool failed", self._label, exc_info=True)
 
@@ -252,13 +247,28 @@ class SQLSpecChannelsBackend(ChannelsBackend):
             )
             raise ImproperConfigurationError(msg)
 
+    async def prune(self) -> int:
+        """Delete the messages older than ``retention`` beyond the newest ``history`` of their channel; how many."""
+        deleted = 0
+        while True:
+            batch: int = await self._call(self._ops.prune, self.history, time.time() - self.retention, _BATCH)
+            deleted += batch
+            if batch < _BATCH:
+                return deleted
+
     async def create_table(self) -> None:
         """Create the messages table and its index if they do not exist."""
-        await self._run(self._ops.create_table)
+        await self._call(self._ops.create_table)
 
     async def drop_table(self) -> None:
         """Drop the messages table if it exists."""
-        await self._run(self._ops.drop_table)
+        await self._call(self._ops.drop_table)
+
+    async def _call(self, function: Any, *args: Any) -> Any:
+        if self._pool.ready():  # the hot path: inside a running app
+            return await self._run(function, *args)
+        async with self._pool.held():
+            return await self._run(function, *args)
 
     # the ChannelsBackend contract
 
@@ -295,7 +305,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         delay = 0.05
         while True:
             try:
-                await self._run(self._ops.publish, keys, payload, time.time())
+                await self._call(self._ops.publish, keys, payload, time.time())
                 break
             except Exception:
                 if self._stopping.is_set():
@@ -312,7 +322,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         fresh = {_channel_key(channel): channel for channel in channels if _channel_key(channel) not in self._names}
         if not fresh:
             return
-        start = await self._run(self._ops.max_id)
+        start = await self._call(self._ops.max_id)
         for key, channel in fresh.items():
             self._from[key] = start
             self._names[key] = channel
@@ -346,7 +356,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         count = self.history if limit is None else min(limit, self.history)
         if count <= 0:
             return []
-        history: list[bytes] = await self._run(self._ops.history, _channel_key(channel), count)
+        history: list[bytes] = await self._call(self._ops.history, _channel_key(channel), count)
         return history
 
     # reading
@@ -446,8 +456,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         if now - self._last_prune < max(self.retention / 2, 1.0):
             return
         self._last_prune = now
-        while await self._run(self._ops.prune, self.history, now - self.retention, _BATCH) >= _BATCH:
-            pass
+        await self.prune()
 
     # listening (PostgreSQL)
 

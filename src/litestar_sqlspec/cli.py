@@ -13,7 +13,7 @@ import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import click
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from litestar_sqlspec.plugin import SQLSpecPlugin
 
-__all__ = ("database_group", "get_database_migration_plugin")
+__all__ = ("channels_group", "database_group", "delete_expired_sessions_command", "get_database_migration_plugin")
 
 logger = logging.getLogger("litestar_sqlspec.cli")
 
@@ -154,3 +154,65 @@ def _add_commands(group: click.Group, add: Callable[[click.Group], Any]) -> None
 
 
 _add_commands(database_group, add_migration_commands)
+
+
+@database_group.group(name="channels", cls=LitestarGroup)
+def channels_group() -> None:
+    """Maintain the channels backend's table."""
+
+
+@click.command(name="prune")
+@click.option("--bind-key", default=None, help="The config whose channels table to prune (default: every config).")
+@click.option(
+    "--history",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Messages to keep per channel whatever their age.",
+)
+@click.option(
+    "--retention",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="Seconds a message is kept for lagging subscribers.",
+)
+def prune_channels_command(ctx: click.Context, bind_key: str | None, history: int, retention: float) -> None:
+    """Delete channel messages older than RETENTION beyond the newest HISTORY of their channel."""
+    from litestar_sqlspec.channels import SQLSpecChannelsBackend  # noqa: PLC0415 - only this command needs it
+
+    configs = [config for config in ctx.obj["configs"] if bind_key is None or config.bind_key == bind_key]
+    if not configs:
+        msg = f"no config has the bind key {bind_key!r}"
+        raise click.ClickException(msg)
+    try:
+        for config in configs:
+            backend = SQLSpecChannelsBackend(config, history=history, retention=retention)
+            deleted = anyio.run(backend.prune)
+            click.echo(f"{backend.table_name}: {deleted} message(s) deleted")
+    except Exception as exc:
+        raise click.ClickException(f"prune failed: {type(exc).__name__}: {exc}") from exc
+    finally:
+        _close_pools(configs)
+
+
+channels_group.add_command(cast("Any", prune_channels_command))  # a click Command in a rich-click group
+
+
+@click.command(name="delete-expired")
+@click.option("--verbose", is_flag=True, default=False, help="Say which store and table were cleaned.")
+def delete_expired_sessions_command(app: "Litestar", verbose: bool) -> None:
+    """Delete the expired rows of the session store's table (SQLSpecStore)."""
+    from litestar.cli.commands.sessions import get_session_backend  # noqa: PLC0415 - Litestar's CLI, loaded lazily
+
+    from litestar_sqlspec.store import BaseSQLSpecStore  # noqa: PLC0415 - avoids an import cycle
+
+    store = get_session_backend(app).config.get_store_from_app(app)
+    if not isinstance(store, BaseSQLSpecStore):
+        msg = f"the session store is a {type(store).__name__}; delete-expired works on litestar_sqlspec's SQLSpecStore"
+        raise click.ClickException(msg)
+    deleted = anyio.run(store.delete_expired)
+    if verbose:
+        click.echo(f"{store.table_name} ({type(store.config).__name__}): {deleted} expired row(s) deleted")
+    else:
+        click.echo(f"{deleted} expired session(s) deleted")

@@ -101,11 +101,14 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
         return self._loader
 
     def on_cli_init(self, cli: Group) -> None:
-        """Register the ``database`` command group (alias ``db``)."""
-        from litestar_sqlspec.cli import database_group  # noqa: PLC0415 - the CLI is only loaded by the CLI
+        """Register the ``database`` command group (alias ``db``) and ``sessions delete-expired``."""
+        from litestar_sqlspec.cli import database_group, delete_expired_sessions_command  # noqa: PLC0415 - CLI only
 
         cli.add_command(database_group, "database")
         cli.add_command(database_group, "db")
+        sessions = cli.commands.get("sessions")  # Litestar's own group: extended when the CLI starts, not at import
+        if isinstance(sessions, Group) and "delete-expired" not in sessions.commands:
+            sessions.add_command(delete_expired_sessions_command)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         """Register lifespan, dependencies, middleware, state and signature types on the app."""

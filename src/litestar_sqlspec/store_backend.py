@@ -5,20 +5,17 @@ A store's operations need the config's pool. Inside a running app the plugin's l
 that need it and closes it after the last, so that no pool outlives the event loop it was opened on.
 """
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
 from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec import _compat_async, _compat_sync
-from litestar_sqlspec._async import close_pool_async, open_pool_async
 from litestar_sqlspec._async.store_ops import AsyncStoreOps
-from litestar_sqlspec._sync import close_pool_sync, open_pool_sync
 from litestar_sqlspec._sync.store_ops import SyncStoreOps
 from litestar_sqlspec.dialects import StoreStatements
 from litestar_sqlspec.settings import config_label
+from litestar_sqlspec.standalone_pool import PoolUse
 
 __all__ = ("StoreBackend",)
 
@@ -37,19 +34,7 @@ def _store_threads(config: Any, sql: StoreStatements) -> int:
 class StoreBackend:
     """Runs the store operations of one table on one config, for every namespace's store."""
 
-    __slots__ = (
-        "_close_pool",
-        "_creating",
-        "_creations",
-        "_lock",
-        "_open_pool",
-        "_ops",
-        "_owned",
-        "_run",
-        "_users",
-        "config",
-        "create_missing",
-    )
+    __slots__ = ("_creating", "_creations", "_ops", "_pool", "_run", "config", "create_missing")
 
     def __init__(self, config: Any, sql: StoreStatements, *, create_missing: bool) -> None:
         self.config = config
@@ -57,24 +42,18 @@ class StoreBackend:
         if config.is_async:
             self._ops: Any = AsyncStoreOps(config, sql)
             self._run: Any = _compat_async.run
-            self._open_pool: Any = open_pool_async
-            self._close_pool: Any = close_pool_async
         else:
             self._ops = SyncStoreOps(config, sql)
             self._run = _compat_sync.ThreadWorkers(_store_threads(config, sql), "litestar-sqlspec-store").run
-            self._open_pool = open_pool_sync
-            self._close_pool = close_pool_sync
-        self._lock = anyio.Lock()
+        self._pool = PoolUse(config, self._run)
         self._creating = anyio.Lock()
         self._creations = 0
-        self._users = 0
-        self._owned = False
 
     async def call(self, operation: str, *args: Any) -> Any:
         """Run ``operation``; a missing table is created first when the config allows it, else clearly reported."""
-        if self._has_pool():  # the hot path: inside a running app
+        if self._pool.ready():  # the hot path: inside a running app
             return await self._call(operation, *args)
-        async with self._pool():
+        async with self._pool.held():
             return await self._call(operation, *args)
 
     async def _call(self, operation: str, *args: Any) -> Any:
@@ -88,12 +67,12 @@ class StoreBackend:
 
     async def create_table(self) -> None:
         """Create the table and its index unless they exist."""
-        async with self._pool(), self._creating:
+        async with self._pool.held(), self._creating:
             await self._create_table()
 
     async def drop_table(self) -> None:
         """Drop the table if it exists."""
-        async with self._pool():
+        async with self._pool.held():
             await self._run(self._ops.drop_table)
 
     async def _table_was_missing(self, creations: int, error: Exception) -> bool:
@@ -126,32 +105,3 @@ class StoreBackend:
             if not await self._run(self._ops.table_exists):
                 raise
         self._creations += 1
-
-    def _has_pool(self) -> bool:
-        # The app's pool is open (or the config has none to open): operations use it as it is.
-        config = self.config
-        return not config.supports_connection_pooling or (config.connection_instance is not None and not self._owned)
-
-    @asynccontextmanager
-    async def _pool(self) -> AsyncIterator[None]:
-        config = self.config
-        if self._has_pool():
-            yield
-            return
-        async with self._lock:
-            if not self._owned and config.connection_instance is None:
-                await self._run(self._open_pool, config)
-                self._owned = True
-            joined = self._owned
-            if joined:
-                self._users += 1
-        try:
-            yield
-        finally:
-            if joined:
-                with anyio.CancelScope(shield=True):
-                    async with self._lock:
-                        self._users -= 1
-                        if self._users == 0 and self._owned:
-                            self._owned = False
-                            await self._run(self._close_pool, config)
