@@ -220,3 +220,35 @@ def test_sessions_delete_expired_and_channels_prune(kind: str, in_tmp: Path) -> 
         for table in litestar.values():
             if isinstance(table, str):
                 database.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def test_fix_squash_stamp_and_show_config(in_tmp: Path) -> None:
+    database = make_database("sqlite", in_tmp)
+    project = Project(in_tmp, app_source("sqlite", database, tables=("s", "c")))
+    project.run("database", "init", "--no-prompt")
+    project.run("database", "make-migrations", "-m", "first", "--no-prompt")  # the alias
+    stamped = next((in_tmp / "migrations").glob("*_first.sql"))
+    version = stamped.name.split("_", 1)[0]
+    stamped.write_text(
+        f"-- name: migrate-{version}-up\nCREATE TABLE a (x INT);\n-- name: migrate-{version}-down\nDROP TABLE a;\n"
+    )
+    assert "Renamed" in project.output("database", "fix", "--yes")
+    assert (in_tmp / "migrations" / "0001_first.sql").exists()
+    (in_tmp / "migrations" / "0002_second.sql").write_text(
+        "-- name: migrate-0002-up\nCREATE TABLE b (x INT);\n-- name: migrate-0002-down\nDROP TABLE b;\n"
+    )
+    project.run("database", "squash", "0001-0002", "-m", "both", "--yes", "--no-database")
+    assert [path.name for path in sorted((in_tmp / "migrations").glob("0*.sql"))] == ["0001_both.sql"]
+    project.run("database", "upgrade", "--no-prompt")
+    assert {"a", "b"} <= database_tables(database)
+    project.run("database", "stamp", "ext_litestar_0001")
+    assert "Current version: ext_litestar_0001" in project.output("database", "show-current-revision")
+    assert "Found 1 configuration(s) with migrations enabled" in project.output("database", "show-config")
+
+
+def database_tables(database: Database) -> set[str]:
+    import sqlite3
+
+    assert database.sqlite_path is not None
+    with sqlite3.connect(database.sqlite_path) as connection:
+        return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
