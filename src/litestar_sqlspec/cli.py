@@ -154,7 +154,7 @@ def _add_commands(group: click.Group, add: Callable[[click.Group], Any]) -> None
 
 
 _add_commands(database_group, add_migration_commands)
-database_group.add_command(database_group.commands["create-migration"], "make-migrations")
+database_group.add_command(cast("Any", database_group.commands["create-migration"]), "make-migrations")
 
 
 @database_group.group(name="channels", cls=LitestarGroup)
