@@ -46,6 +46,7 @@ PG_DSN = os.environ.get("LITESTAR_SQLSPEC_PG_DSN", "postgresql://postgres@127.0.
 KINDS = (
     "ours/aiosqlite",
     "ours/psycopg",
+    "ours/psycopg-async-commit",
     "sqlspec-queue/aiosqlite",
     "sqlspec-queue/psycopg",
     "sqlspec-notify/psycopg",
@@ -60,6 +61,7 @@ PAIRS = (
     ("ours/psycopg", "sqlspec-notify/psycopg"),
     ("ours/psycopg", "litestar/psycopg"),
     ("ours/psycopg", "litestar/asyncpg"),
+    ("ours/psycopg-async-commit", "sqlspec-notify/psycopg"),
 )
 TESTS = ("b2b", "quiet", "throughput")
 MESSAGE_TIMEOUT = 5.0  # a latency message not received within this is counted lost
@@ -184,7 +186,8 @@ async def make_backend(kind: str, workdir: Path, stack: AsyncExitStack) -> Chann
         )
         stack.push_async_callback(config.close_pool)
         await open_pool_async(config)
-        ours = SQLSpecChannelsBackend(config, table_name=table)
+        # "-async-commit": publishes do not wait for the disk flush (synchronous_commit=False)
+        ours = SQLSpecChannelsBackend(config, table_name=table, synchronous_commit=not kind.endswith("async-commit"))
         stack.push_async_callback(ours.drop_table)
         return ours
     if kind.startswith("sqlspec-"):

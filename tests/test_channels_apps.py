@@ -222,3 +222,31 @@ def test_oracle_channels_backend_is_wired_without_a_server() -> None:
         backend = SQLSpecChannelsBackend(config)
         assert backend.table_name == "litestar_channels"
         assert backend._wake_mode == "poll"
+
+
+async def test_publishes_that_do_not_wait_for_the_disk_flush_stay_ordered() -> None:
+    dsn = require_postgres()
+    table = f"channels_{uuid.uuid4().hex[:10]}"
+    config = PsycopgAsyncConfig(
+        connection_config={"conninfo": dsn}, extension_config={"litestar": {"channels_table": table}}
+    )
+    await open_pool(config)
+    backend = SQLSpecChannelsBackend(config, synchronous_commit=False)
+    assert "set_config('synchronous_commit', 'off', true)" in backend._sql.publish[0]
+    await backend.on_startup()
+    receiver = Receiver(backend)
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(receiver.run)
+            await backend.subscribe(["fast"])
+            for index in range(50):
+                await backend.publish(f"{index}".encode(), ["fast"])
+            events = await receiver.wait_for(50)
+            assert [int(payload) for _, payload in events] == list(range(50))
+            group.cancel_scope.cancel()
+    finally:
+        await backend.on_shutdown()
+        await backend.drop_table()
+        await close_pool(config)
+    durable = SQLSpecChannelsBackend(config)
+    assert "synchronous_commit" not in durable._sql.publish[0]

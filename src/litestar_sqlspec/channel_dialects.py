@@ -42,6 +42,8 @@ class ChannelDialect:
     """How listeners in other processes learn of a publish: NOTIFY, the database file changing, or polling."""
     drop_table: str = "DROP TABLE IF EXISTS {table}"
     large_value_bytes: int | None = None
+    relaxed_commit: str = ""
+    """Filled into ``{relaxed}`` of the publish statement when publishes need not wait for the disk flush."""
 
 
 _POLL = (
@@ -90,7 +92,7 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
         # One statement, one round trip: the advisory lock (held to commit) orders ids by commit, and NOTIFY (sent
         # at commit, no payload) wakes every listener.
         publish=(
-            "WITH serial AS (SELECT pg_advisory_xact_lock(:lock)), "
+            "WITH serial AS (SELECT pg_advisory_xact_lock(:lock){relaxed}), "
             "added AS (INSERT INTO {table} (channel_key, payload, created_at) "
             "SELECT keys.key, :payload, :now FROM serial, unnest(CAST(:keys AS text[])) WITH ORDINALITY "
             "AS keys(key, ordinal) ORDER BY keys.ordinal RETURNING id) "
@@ -100,6 +102,7 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
         keys_as="array",
         limit="LIMIT :limit",
         wake="notify",
+        relaxed_commit=", set_config('synchronous_commit', 'off', true)",
     ),
     # Oracle (not tested live here: no server can run on this machine): identity ids, a table lock to order them by
     # commit, JSON_TABLE for key lists, PL/SQL blocks for DDL without IF [NOT] EXISTS.
@@ -159,8 +162,10 @@ class ChannelStatements:
         return json.dumps(keys) if self.keys_as == "json" else keys
 
 
-def channel_statements_for(config: Any, table: Any) -> ChannelStatements:
+def channel_statements_for(config: Any, table: Any, *, synchronous_commit: bool = True) -> ChannelStatements:
     """The channel statements for ``config``'s dialect and ``table``.
+
+    ``synchronous_commit=False`` lets a publish return before its commit reaches the disk, where the dialect can.
 
     Raises:
         ImproperConfigurationError: for an unsupported dialect or an invalid table name.
@@ -179,6 +184,7 @@ def channel_statements_for(config: Any, table: Any) -> ChannelStatements:
         "index": f"{bare[: dialect.max_identifier_length - 8]}_key_idx",
         "wanted": dialect.wanted,
         "limit": dialect.limit,
+        "relaxed": "" if synchronous_commit else dialect.relaxed_commit,
     }
     digest = hashlib.sha256(table.lower().encode()).digest()
 

@@ -129,6 +129,10 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         retention: how long a message stays readable for subscribers that lag or reconnect (seconds or timedelta);
             older messages beyond the newest ``history`` of their channel are deleted in batches.
         max_payload_bytes: the largest payload ``publish`` accepts.
+        synchronous_commit: ``False`` lets a publish return before its commit is flushed to disk (PostgreSQL's
+            ``synchronous_commit = off`` for the publishing transaction only): messages are delivered and ordered as
+            before, publishing is faster, and a crash of the database server can lose the last fraction of a
+            second of messages (as Redis does by default). Other dialects ignore it.
         channel_prefix: accepted for compatibility with sqlspec's backend; channel names need no prefix here.
         output_queue_capacity: bound the events waiting for ``stream_events``; beyond it, events are dropped (and
             counted in ``dropped_message_count``). ``None``: unbounded.
@@ -143,6 +147,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         poll_interval: float = 1.0,
         retention: float | timedelta = 60.0,
         max_payload_bytes: int = 16 * 1024 * 1024,
+        synchronous_commit: bool = True,
         channel_prefix: str = "litestar",
         output_queue_capacity: int | None = None,
     ) -> None:
@@ -162,7 +167,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         self._capacity = output_queue_capacity or 0
         self._dropped = 0
         self._label = label
-        self._sql: ChannelStatements = channel_statements_for(config, table)
+        self._sql: ChannelStatements = channel_statements_for(config, table, synchronous_commit=synchronous_commit)
         self._create_missing = bool(options.get("create_schema", True))
         if config.is_async:
             self._ops: Any = AsyncChannelOps(config, self._sql)
