@@ -143,6 +143,12 @@ def test_several_configs_need_a_bind_key_for_one_config_commands(kind: str, in_t
         assert not list((in_tmp / "migrations").glob("*_x.sql"))
         unknown = project.output("database", "upgrade", "--no-prompt", "--bind-key", "nope", expect=1)
         assert "No config found for bind key: nope" in unknown
+        dry = project.output("database", "upgrade", "--dry-run", "--no-prompt")
+        assert "Dry run: Would upgrade to head 2 configuration(s)" in dry
+        project.run("database", "upgrade", "--no-prompt")  # every config with migrations
+        for table in (tables[0], tables[0] + "1"):
+            config = database.config(session_table=table, create_schema=False)
+            assert anyio.run(SQLSpecStore(config).get, "absent") is None  # the table exists
     finally:
         for table in (*tables, *(table + "1" for table in tables), "ddl_migrations"):
             database.execute(f"DROP TABLE IF EXISTS {table}")
