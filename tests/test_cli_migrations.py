@@ -71,7 +71,11 @@ def app_source(kind: str, database: Database, *, tables: tuple[str, str], config
         litestar = {"session_table": tables[0] + suffix, "channels_table": tables[1] + suffix, "create_schema": False}
         if index:
             litestar |= {"connection_key": f"c{index}", "session_key": f"s{index}", "pool_key": f"p{index}"}
-        migrations = {"script_location": f"migrations{suffix}", "include_extensions": ["litestar"]}
+        migrations = {
+            "script_location": f"migrations{suffix}",
+            "include_extensions": ["litestar"],
+            "version_table_name": f"ddl_migrations{suffix}",  # both configs reach one database here
+        }
         lines.append(
             f"config{suffix} = spec.add_config({name}(connection_config={connection}, bind_key='db{index}', "
             f"migration_config={migrations!r}, extension_config={{'litestar': {litestar!r}}}{features}))"
@@ -139,8 +143,13 @@ def test_several_configs_need_a_bind_key_for_one_config_commands(kind: str, in_t
         refused = project.output("database", "create-migration", "-m", "x", "--no-prompt", expect=2)
         assert "choose it with --bind-key (bind keys: 'db0', 'db1')" in refused
         project.run("database", "create-migration", "-m", "x", "--no-prompt", "--bind-key", "db1")
-        assert list((in_tmp / "migrations1").glob("*_x.sql"))
+        created = next((in_tmp / "migrations1").glob("*_x.sql"))
         assert not list((in_tmp / "migrations").glob("*_x.sql"))
+        version = created.name.split("_", 1)[0]
+        created.write_text(
+            f"-- name: migrate-{version}-up\nCREATE TABLE x_{suffix} (x INT);\n"
+            f"-- name: migrate-{version}-down\nDROP TABLE x_{suffix};\n"
+        )
         unknown = project.output("database", "upgrade", "--no-prompt", "--bind-key", "nope", expect=1)
         assert "No config found for bind key: nope" in unknown
         dry = project.output("database", "upgrade", "--dry-run", "--no-prompt")
@@ -150,7 +159,7 @@ def test_several_configs_need_a_bind_key_for_one_config_commands(kind: str, in_t
             config = database.config(session_table=table, create_schema=False)
             assert anyio.run(SQLSpecStore(config).get, "absent") is None  # the table exists
     finally:
-        for table in (*tables, *(table + "1" for table in tables), "ddl_migrations"):
+        for table in (*tables, *(table + "1" for table in tables), f"x_{suffix}", "ddl_migrations", "ddl_migrations1"):
             database.execute(f"DROP TABLE IF EXISTS {table}")
 
 
