@@ -237,33 +237,39 @@ def test_sessions_delete_expired_and_channels_prune(kind: str, in_tmp: Path) -> 
                 database.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def test_fix_squash_stamp_and_show_config(in_tmp: Path) -> None:
-    database = make_database("sqlite", in_tmp)
-    project = Project(in_tmp, app_source("sqlite", database, tables=("s", "c")))
+@pytest.mark.parametrize("kind", ["sqlite", "psycopg_async"])
+def test_fix_squash_stamp_and_show_config(kind: str, in_tmp: Path) -> None:
+    database = make_database(kind, in_tmp)
+    suffix = uuid.uuid4().hex[:6]
+    tables = (f"s_{suffix}", f"c_{suffix}")
+    project = Project(in_tmp, app_source(kind, database, tables=tables))
+    try:
+        check_fix_squash_stamp_and_show_config(project, database, in_tmp, suffix)
+    finally:
+        for table in (*tables, f"a_{suffix}", f"b_{suffix}", "ddl_migrations"):
+            database.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def check_fix_squash_stamp_and_show_config(project: Project, database: Database, in_tmp: Path, suffix: str) -> None:
     project.run("database", "init", "--no-prompt")
     project.run("database", "make-migrations", "-m", "first", "--no-prompt")  # the alias
     stamped = next((in_tmp / "migrations").glob("*_first.sql"))
     version = stamped.name.split("_", 1)[0]
     stamped.write_text(
-        f"-- name: migrate-{version}-up\nCREATE TABLE a (x INT);\n-- name: migrate-{version}-down\nDROP TABLE a;\n"
+        f"-- name: migrate-{version}-up\nCREATE TABLE a_{suffix} (x INT);\n"
+        f"-- name: migrate-{version}-down\nDROP TABLE a_{suffix};\n"
     )
     assert "Renamed" in project.output("database", "fix", "--yes")
     assert (in_tmp / "migrations" / "0001_first.sql").exists()
     (in_tmp / "migrations" / "0002_second.sql").write_text(
-        "-- name: migrate-0002-up\nCREATE TABLE b (x INT);\n-- name: migrate-0002-down\nDROP TABLE b;\n"
+        f"-- name: migrate-0002-up\nCREATE TABLE b_{suffix} (x INT);\n"
+        f"-- name: migrate-0002-down\nDROP TABLE b_{suffix};\n"
     )
     project.run("database", "squash", "0001-0002", "-m", "both", "--yes", "--no-database")
     assert [path.name for path in sorted((in_tmp / "migrations").glob("0*.sql"))] == ["0001_both.sql"]
     project.run("database", "upgrade", "--no-prompt")
-    assert {"a", "b"} <= database_tables(database)
+    database.execute(f"INSERT INTO a_{suffix} (x) VALUES (1)")  # both tables exist
+    database.execute(f"INSERT INTO b_{suffix} (x) VALUES (2)")
     project.run("database", "stamp", "ext_litestar_0001")
     assert "Current version: ext_litestar_0001" in project.output("database", "show-current-revision")
     assert "Found 1 configuration(s) with migrations enabled" in project.output("database", "show-config")
-
-
-def database_tables(database: Database) -> set[str]:
-    import sqlite3
-
-    assert database.sqlite_path is not None
-    with sqlite3.connect(database.sqlite_path) as connection:
-        return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
