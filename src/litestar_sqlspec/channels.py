@@ -205,7 +205,12 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         self._listening = asyncio.Event()
         self._lifetime = self._pool.held()  # the app's pool, or one opened until on_shutdown
         await self._lifetime.__aenter__()
-        await self._ensure_table()
+        try:
+            await self._ensure_table()
+        except BaseException:
+            lifetime, self._lifetime = self._lifetime, None
+            await lifetime.__aexit__(None, None, None)
+            raise
         _NEIGHBOURS.setdefault(self._neighbourhood, weakref.WeakSet()).add(self)
         self._tasks = [asyncio.create_task(self._read_forever(), name=f"{self._label} channels reader")]
         if self._wake_mode == "notify":
