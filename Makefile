@@ -44,6 +44,8 @@ bench: $(STAMP) ## Run the benchmarks in bench/ (ratios against sqlspec's extens
 	$(PY) bench/di.py
 	$(PY) bench/store.py
 	$(PY) bench/store.py --concurrency 32
+	$(PY) bench/channels.py
+	$(PY) bench/channels_processes.py
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache demo/demo.db*
