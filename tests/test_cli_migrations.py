@@ -12,6 +12,7 @@ import anyio
 import pytest
 from click.testing import CliRunner, Result
 from litestar.cli.main import litestar_group
+from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec import SQLSpecChannelsBackend, SQLSpecStore
 from tests.databases import PG_DSN, Database, make_database
@@ -106,6 +107,9 @@ def test_the_migration_cycle_creates_this_packages_tables_and_the_projects(kind:
         use_the_tables(database, tables)
         project.run("database", "downgrade", "base", "--no-prompt")
         assert "No migrations applied" in project.run("database", "show-current-revision").output
+        gone = database.config(session_table=tables[0], create_schema=False)
+        with pytest.raises(ImproperConfigurationError, match="does not exist"):
+            anyio.run(SQLSpecStore(gone).get, "k")
         project.run("database", "upgrade", "--no-prompt")
         project.run("db", "show-current-revision")  # the alias
     finally:
@@ -132,6 +136,20 @@ def use_the_tables(database: Database, tables: tuple[str, str]) -> None:
     anyio.run(use)
 
 
+def store_tables(database: Database, tables: tuple[str, str]) -> list[bool]:
+    """Whether each config's store table exists (its store refuses to create it)."""
+    found = []
+    for table in (tables[0], tables[0] + "1"):
+        config = database.config(session_table=table, create_schema=False)
+        try:
+            anyio.run(SQLSpecStore(config).get, "absent")
+        except ImproperConfigurationError:
+            found.append(False)
+        else:
+            found.append(True)
+    return found
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "psycopg_async"])
 def test_several_configs_need_a_bind_key_for_one_config_commands(kind: str, in_tmp: Path) -> None:
     database = make_database(kind, in_tmp)
@@ -154,10 +172,15 @@ def test_several_configs_need_a_bind_key_for_one_config_commands(kind: str, in_t
         assert "No config found for bind key: nope" in unknown
         dry = project.output("database", "upgrade", "--dry-run", "--no-prompt")
         assert "Dry run: Would upgrade to head 2 configuration(s)" in dry
+        project.run("database", "upgrade", "--no-prompt", "--include", "db1")
+        assert store_tables(database, tables) == [False, True]
         project.run("database", "upgrade", "--no-prompt")  # every config with migrations
-        for table in (tables[0], tables[0] + "1"):
-            config = database.config(session_table=table, create_schema=False)
-            assert anyio.run(SQLSpecStore(config).get, "absent") is None  # the table exists
+        assert store_tables(database, tables) == [True, True]
+        assert project.output("database", "show-current-revision").count("Current version: ") == 2
+        project.run("database", "downgrade", "base", "--no-prompt", "--bind-key", "db0")
+        assert store_tables(database, tables) == [False, True]
+        project.run("database", "downgrade", "base", "--no-prompt")
+        assert store_tables(database, tables) == [False, False]
     finally:
         for table in (*tables, *(table + "1" for table in tables), f"x_{suffix}", "ddl_migrations", "ddl_migrations1"):
             database.execute(f"DROP TABLE IF EXISTS {table}")
