@@ -10,6 +10,7 @@ sqlspec's commands are reused as they are, each wrapped so that:
 """
 
 import functools
+import inspect
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -87,23 +88,56 @@ def _pick_single_config(ctx: click.Context, command: str, params: dict[str, Any]
     raise click.UsageError(msg, ctx)
 
 
+class _ClosingCommands:
+    """sqlspec's migration commands for an async config, closing the config's pool in the command's own event loop.
+
+    sqlspec runs each async command in an event loop of its own and leaves the pool it opened there; a psycopg pool
+    whose tasks are still connecting can then hang that loop's shutdown.
+    """
+
+    def __init__(self, commands: Any, config: Any) -> None:
+        self._commands = commands
+        self._config = config
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._commands, name)
+        if not inspect.iscoroutinefunction(found):
+            return found
+
+        async def closing(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await found(*args, **kwargs)
+            finally:
+                if self._config.connection_instance is not None:
+                    await self._config.close_pool()
+
+        return closing
+
+
 @contextmanager
 def _printed_failures() -> Iterator[list[str]]:
-    """Collect the failures sqlspec's migration commands print instead of raising."""
+    """Collect the failures sqlspec's migration commands print instead of raising (and close async pools in time)."""
     import sqlspec.migrations.commands as migration_commands  # noqa: PLC0415 - only the CLI needs it
 
-    original = migration_commands._output_error
+    original_output = migration_commands._output_error
+    original_factory = migration_commands.create_migration_commands
     failures: list[str] = []
 
     def output_error(use_logger: bool, echo: bool, summary_only: bool, message: str, *args: Any, **kwargs: Any) -> None:
         failures.append(message % args if args else message)
-        original(use_logger, echo, summary_only, message, *args, **kwargs)
+        original_output(use_logger, echo, summary_only, message, *args, **kwargs)
+
+    def create_migration_commands(config: Any) -> Any:
+        commands: Any = original_factory(config)
+        return _ClosingCommands(commands, config) if config.is_async else commands
 
     migration_commands._output_error = output_error
+    migration_commands.create_migration_commands = create_migration_commands
     try:
         yield failures
     finally:
-        migration_commands._output_error = original
+        migration_commands._output_error = original_output
+        migration_commands.create_migration_commands = original_factory
 
 
 def _close_pools(configs: list[Any]) -> None:
