@@ -1,8 +1,7 @@
-"""What the stores of one table share: its operations, where they run, and a pool for use outside an app.
+"""What the stores of one table share.
 
-A store's operations need the config's pool. Inside a running app the plugin's lifespan owns it. Outside one (a
-``litestar sessions`` command under ``anyio.run``, a script, a test), the backend opens the pool for the operations
-that need it and closes it after the last, so that no pool outlives the event loop it was opened on.
+Their operations, the threads a sync config runs them in, the pool they use (``standalone_pool.PoolUse``), and the
+creation of a missing table.
 """
 
 from typing import Any
