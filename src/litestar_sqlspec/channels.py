@@ -16,8 +16,9 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,8 @@ from litestar.channels.backends.base import ChannelsBackend
 from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec import _compat_async, _compat_sync
-from litestar_sqlspec._async.channel_ops import AsyncChannelOps, listen_async
-from litestar_sqlspec._sync.channel_ops import SyncChannelOps, listen_sync
+from litestar_sqlspec._async.channel_ops import AsyncChannelOps, listen_forever_async
+from litestar_sqlspec._sync.channel_ops import SyncChannelOps, listen_forever_sync
 from litestar_sqlspec.channel_dialects import ChannelStatements, channel_statements_for
 from litestar_sqlspec.settings import config_label, extension_options
 from litestar_sqlspec.standalone_pool import PoolUse
@@ -375,11 +376,16 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         if self._wake is not None:
             self._wake.set()
 
-    def _wake_up_threadsafe(self) -> None:
+    def _threadsafe(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """``callback``, callable from another thread: it runs on the backend's event loop (if still open)."""
         loop = self._loop
-        if loop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(self._wake_up)
+
+        def call() -> None:
+            if loop is not None and not loop.is_closed():
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                    loop.call_soon_threadsafe(callback)
+
+        return call
 
     async def _read_forever(self) -> None:
         assert self._wake is not None
@@ -473,9 +479,28 @@ class SQLSpecChannelsBackend(ChannelsBackend):
     async def _start_listener(self) -> None:
         assert self._listening is not None
         if self.config.is_async:
-            self._tasks.append(asyncio.create_task(self._listen_forever(), name=f"{self._label} channels listener"))
+            listener = listen_forever_async(
+                self.config,
+                self._sql,
+                label=self._label,
+                on_wake=self._wake_up,
+                on_listening=self._set_listening,
+                stopping=self._stopping.is_set,
+                check_every=_NOTIFY_SAFETY_POLL_SECONDS,
+            )
+            self._tasks.append(asyncio.create_task(listener, name=f"{self._label} channels listener"))
         else:
-            threading.Thread(target=self._listen_in_thread, name="litestar-sqlspec-listener", daemon=True).start()
+            listen = partial(
+                listen_forever_sync,
+                self.config,
+                self._sql,
+                label=self._label,
+                on_wake=self._threadsafe(self._wake_up),
+                on_listening=self._threadsafe(self._set_listening),
+                stopping=self._stopping.is_set,
+                check_every=_LISTEN_CHECK_SECONDS,
+            )
+            threading.Thread(target=listen, name="litestar-sqlspec-listener", daemon=True).start()
         try:
             async with asyncio.timeout(_STARTUP_LISTEN_TIMEOUT):
                 await self._listening.wait()
@@ -486,50 +511,3 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         if self._listening is not None:
             self._listening.set()
         self._wake_up()  # catch up on what was published while nobody listened
-
-    async def _listen_forever(self) -> None:
-        delay = 0.05
-        while not self._stopping.is_set():
-            try:
-                await listen_async(
-                    self.config,
-                    self._sql,
-                    on_wake=self._wake_up,
-                    on_listening=self._set_listening,
-                    stopping=self._stopping.is_set,
-                    check_every=_NOTIFY_SAFETY_POLL_SECONDS,
-                )
-            except Exception:
-                logger.warning(
-                    "%s: the channels listener failed; listening again in %.2f s", self._label, delay, exc_info=True
-                )
-            self._wake_up()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, _LONGEST_BACKOFF_SECONDS)
-
-    def _listen_in_thread(self) -> None:
-        loop = self._loop
-        delay = 0.05
-
-        def listening() -> None:
-            if loop is not None and not loop.is_closed():
-                with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(self._set_listening)
-
-        while not self._stopping.is_set():
-            try:
-                listen_sync(
-                    self.config,
-                    self._sql,
-                    on_wake=self._wake_up_threadsafe,
-                    on_listening=listening,
-                    stopping=self._stopping.is_set,
-                    check_every=_LISTEN_CHECK_SECONDS,
-                )
-            except Exception:
-                logger.warning(
-                    "%s: the channels listener failed; listening again in %.2f s", self._label, delay, exc_info=True
-                )
-            self._wake_up_threadsafe()
-            self._stopping.wait(delay)
-            delay = min(delay * 2, _LONGEST_BACKOFF_SECONDS)

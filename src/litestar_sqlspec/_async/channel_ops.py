@@ -1,15 +1,21 @@
 """The channels table's operations, and the PostgreSQL listener that wakes readers in other processes."""
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from sqlspec.config import AsyncDatabaseConfig, NoPoolAsyncConfig
 
 from litestar_sqlspec._async.statements import AsyncStatementRunner
-from litestar_sqlspec._compat_async import read_bytes_async, set_autocommit_async
+from litestar_sqlspec._compat_async import asleep, read_bytes_async, set_autocommit_async
 from litestar_sqlspec.channel_dialects import ChannelStatements
 
-__all__ = ("AsyncChannelOps", "listen_async")
+__all__ = ("AsyncChannelOps", "listen_forever_async", "listen_once_async")
+
+logger = logging.getLogger("litestar_sqlspec.channels")
+
+_FIRST_BACKOFF_SECONDS = 0.05
+_LONGEST_BACKOFF_SECONDS = 2.0
 
 AsyncAnyConfig = AsyncDatabaseConfig[Any, Any, Any] | NoPoolAsyncConfig[Any, Any]
 
@@ -72,7 +78,7 @@ class AsyncChannelOps:
         await self._runner.rows(self.sql.drop_table)
 
 
-async def listen_async(
+async def listen_once_async(
     config: AsyncAnyConfig,
     sql: ChannelStatements,
     *,
@@ -98,3 +104,33 @@ async def listen_async(
                     break
     finally:
         await connection.close()
+
+
+async def listen_forever_async(
+    config: AsyncAnyConfig,
+    sql: ChannelStatements,
+    *,
+    label: str,
+    on_wake: Callable[[], None],
+    on_listening: Callable[[], None],
+    stopping: Callable[[], bool],
+    check_every: float,
+) -> None:
+    """``listen_once_async`` again and again until ``stopping()``.
+
+    A lost connection is logged, waited out (backoff up to 2 s) and replaced, and ``on_wake`` is called after each
+    loss so that readers catch up from the table.
+    """
+    delay = _FIRST_BACKOFF_SECONDS
+    while not stopping():
+        try:
+            await listen_once_async(
+                config, sql, on_wake=on_wake, on_listening=on_listening, stopping=stopping, check_every=check_every
+            )
+        except Exception:
+            logger.warning("%s: the channels listener failed; listening again in %.2f s", label, delay, exc_info=True)
+        on_wake()
+        if stopping():
+            return
+        await asleep(delay)
+        delay = min(delay * 2, _LONGEST_BACKOFF_SECONDS)

@@ -2,16 +2,22 @@
 # from src/litestar_sqlspec/_async/channel_ops.py; edit that file instead.
 """The channels table's operations, and the PostgreSQL listener that wakes readers in other processes."""
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
 
-from litestar_sqlspec._compat_sync import read_bytes_sync, set_autocommit_sync
+from litestar_sqlspec._compat_sync import read_bytes_sync, set_autocommit_sync, sleep
 from litestar_sqlspec._sync.statements import SyncStatementRunner
 from litestar_sqlspec.channel_dialects import ChannelStatements
 
-__all__ = ("SyncChannelOps", "listen_sync")
+__all__ = ("SyncChannelOps", "listen_forever_sync", "listen_once_sync")
+
+logger = logging.getLogger("litestar_sqlspec.channels")
+
+_FIRST_BACKOFF_SECONDS = 0.05
+_LONGEST_BACKOFF_SECONDS = 2.0
 
 SyncAnyConfig = SyncDatabaseConfig[Any, Any, Any] | NoPoolSyncConfig[Any, Any]
 
@@ -72,7 +78,7 @@ class SyncChannelOps:
         self._runner.rows(self.sql.drop_table)
 
 
-def listen_sync(
+def listen_once_sync(
     config: SyncAnyConfig,
     sql: ChannelStatements,
     *,
@@ -98,3 +104,33 @@ def listen_sync(
                     break
     finally:
         connection.close()
+
+
+def listen_forever_sync(
+    config: SyncAnyConfig,
+    sql: ChannelStatements,
+    *,
+    label: str,
+    on_wake: Callable[[], None],
+    on_listening: Callable[[], None],
+    stopping: Callable[[], bool],
+    check_every: float,
+) -> None:
+    """``listen_once_sync`` again and again until ``stopping()``.
+
+    A lost connection is logged, waited out (backoff up to 2 s) and replaced, and ``on_wake`` is called after each
+    loss so that readers catch up from the table.
+    """
+    delay = _FIRST_BACKOFF_SECONDS
+    while not stopping():
+        try:
+            listen_once_sync(
+                config, sql, on_wake=on_wake, on_listening=on_listening, stopping=stopping, check_every=check_every
+            )
+        except Exception:
+            logger.warning("%s: the channels listener failed; listening again in %.2f s", label, delay, exc_info=True)
+        on_wake()
+        if stopping():
+            return
+        sleep(delay)
+        delay = min(delay * 2, _LONGEST_BACKOFF_SECONDS)
