@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from sqlspec.exceptions import ImproperConfigurationError
 
-from litestar_sqlspec.dialects import validate_table_name
+from litestar_sqlspec.dialects import ORA_NAME_IN_USE, ORA_NO_SUCH_TABLE, oracle_ddl, validate_table_name
 from litestar_sqlspec.settings import config_label
 
 __all__ = ("CHANNEL_DIALECTS", "ChannelDialect", "ChannelStatements", "channel_statements_for")
@@ -110,11 +110,12 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
         name="oracle",
         max_identifier_length=128,
         create_table=(
-            "BEGIN EXECUTE IMMEDIATE 'CREATE TABLE {table} (id NUMBER GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
-            "channel_key VARCHAR2(64) NOT NULL, payload BLOB, created_at BINARY_DOUBLE NOT NULL)'; "
-            "EXCEPTION WHEN OTHERS THEN IF SQLCODE != -955 THEN RAISE; END IF; END;",
-            "BEGIN EXECUTE IMMEDIATE 'CREATE INDEX {index} ON {table} (channel_key, id)'; "
-            "EXCEPTION WHEN OTHERS THEN IF SQLCODE != -955 THEN RAISE; END IF; END;",
+            oracle_ddl(
+                "CREATE TABLE {table} (id NUMBER GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                "channel_key VARCHAR2(64) NOT NULL, payload BLOB, created_at BINARY_DOUBLE NOT NULL)",
+                ORA_NAME_IN_USE,
+            ),
+            oracle_ddl("CREATE INDEX {index} ON {table} (channel_key, id)", ORA_NAME_IN_USE),
         ),
         table_exists="SELECT COUNT(*) FROM user_tables WHERE table_name = UPPER(:table)",
         publish=(
@@ -126,10 +127,7 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
         keys_as="json",
         limit="FETCH FIRST :limit ROWS ONLY",
         wake="poll",
-        drop_table=(
-            "BEGIN EXECUTE IMMEDIATE 'DROP TABLE {table} PURGE'; "
-            "EXCEPTION WHEN OTHERS THEN IF SQLCODE != -942 THEN RAISE; END IF; END;"
-        ),
+        drop_table=oracle_ddl("DROP TABLE {table} PURGE", ORA_NO_SUCH_TABLE),
         large_value_bytes=32_000,
     ),
 }

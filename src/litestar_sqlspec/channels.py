@@ -29,6 +29,7 @@ from litestar_sqlspec import _compat_async, _compat_sync
 from litestar_sqlspec._async.channel_ops import AsyncChannelOps, listen_forever_async
 from litestar_sqlspec._sync.channel_ops import SyncChannelOps, listen_forever_sync
 from litestar_sqlspec.channel_dialects import ChannelStatements, channel_statements_for
+from litestar_sqlspec.schema import create_table_racing
 from litestar_sqlspec.settings import config_label, extension_options
 from litestar_sqlspec.standalone_pool import PoolUse
 
@@ -241,22 +242,16 @@ class SQLSpecChannelsBackend(ChannelsBackend):
                 logger.warning("%s: closing the channels backend's pool failed", self._label, exc_info=True)
 
     async def _ensure_table(self) -> None:
-        try:
-            exists = await self._run(self._ops.table_exists)
-            if not exists and self._create_missing:
-                await self._run(self._ops.create_table)
-                return
-        except Exception:
-            if not await self._run(self._ops.table_exists):  # lost a creation race with another process: no error
-                raise
+        if await self._run(self._ops.table_exists):
             return
-        if not exists:
+        if not self._create_missing:
             msg = (
                 f"{self._label}: the channels table {self._sql.table!r} does not exist; create it with "
                 "`await backend.create_table()` or with `litestar database upgrade`, or allow "
                 'extension_config["litestar"]["create_schema"]'
             )
             raise ImproperConfigurationError(msg)
+        await create_table_racing(self._run, self._ops)
 
     async def prune(self) -> int:
         """Delete the messages older than ``retention`` beyond the newest ``history`` of their channel; how many."""
@@ -269,7 +264,8 @@ class SQLSpecChannelsBackend(ChannelsBackend):
 
     async def create_table(self) -> None:
         """Create the messages table and its index if they do not exist."""
-        await self._call(self._ops.create_table)
+        async with self._pool.held():
+            await create_table_racing(self._run, self._ops)
 
     async def drop_table(self) -> None:
         """Drop the messages table if it exists."""

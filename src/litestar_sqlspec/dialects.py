@@ -14,6 +14,8 @@ from sqlspec.exceptions import ImproperConfigurationError
 from litestar_sqlspec.settings import config_label
 
 __all__ = (
+    "ORA_NAME_IN_USE",
+    "ORA_NO_SUCH_TABLE",
     "STORE_DIALECTS",
     "CompiledStatement",
     "NamedDialect",
@@ -21,6 +23,7 @@ __all__ = (
     "StoreStatements",
     "compile_statement",
     "execution_style",
+    "oracle_ddl",
     "store_statements_for",
     "validate_table_name",
 )
@@ -55,6 +58,18 @@ class StoreDialect:
 
 
 _ALIVE = "(expires_at IS NULL OR expires_at > :now)"
+ORA_NAME_IN_USE = -955
+ORA_NO_SUCH_TABLE = -942
+
+
+def oracle_ddl(statement: str, ignored_sqlcode: int) -> str:
+    """``statement`` as a PL/SQL block that ignores one Oracle error (19c has no ``IF [NOT] EXISTS``)."""
+    return (
+        f"BEGIN EXECUTE IMMEDIATE '{statement}'; "
+        f"EXCEPTION WHEN OTHERS THEN IF SQLCODE != {ignored_sqlcode} THEN RAISE; END IF; END;"
+    )
+
+
 # Renewal touches only keys that have an expiry; a key without one is returned unchanged (Litestar's rule).
 _RENEW = (
     "UPDATE {table} SET expires_at = CASE WHEN expires_at IS NULL THEN NULL ELSE :expires_at END "
@@ -142,11 +157,12 @@ STORE_DIALECTS: dict[str, StoreDialect] = {
         name="oracle",
         max_identifier_length=128,
         create_table=(
-            "BEGIN EXECUTE IMMEDIATE 'CREATE TABLE {table} (ns VARCHAR2(1000) NOT NULL, store_key RAW(32) NOT NULL, "
-            "store_value BLOB, expires_at BINARY_DOUBLE, CONSTRAINT {bare}_pk PRIMARY KEY (ns, store_key)){options}'; "
-            "EXCEPTION WHEN OTHERS THEN IF SQLCODE != -955 THEN RAISE; END IF; END;",
-            "BEGIN EXECUTE IMMEDIATE 'CREATE INDEX {index} ON {table} (expires_at)'; "
-            "EXCEPTION WHEN OTHERS THEN IF SQLCODE != -955 THEN RAISE; END IF; END;",
+            oracle_ddl(
+                "CREATE TABLE {table} (ns VARCHAR2(1000) NOT NULL, store_key RAW(32) NOT NULL, store_value BLOB, "
+                "expires_at BINARY_DOUBLE, CONSTRAINT {bare}_pk PRIMARY KEY (ns, store_key)){options}",
+                ORA_NAME_IN_USE,
+            ),
+            oracle_ddl("CREATE INDEX {index} ON {table} (expires_at)", ORA_NAME_IN_USE),
         ),
         table_exists="SELECT COUNT(*) FROM user_tables WHERE table_name = UPPER(:table)",
         upsert=(
@@ -161,10 +177,7 @@ STORE_DIALECTS: dict[str, StoreDialect] = {
             "WHERE ns = :ns AND store_key = :key AND expires_at IS NOT NULL AND expires_at > :now",
             "SELECT store_value FROM {table} WHERE ns = :ns AND store_key = :key AND {alive}",
         ),
-        drop_table=(
-            "BEGIN EXECUTE IMMEDIATE 'DROP TABLE {table} PURGE'; "
-            "EXCEPTION WHEN OTHERS THEN IF SQLCODE != -942 THEN RAISE; END IF; END;"
-        ),
+        drop_table=oracle_ddl("DROP TABLE {table} PURGE", ORA_NO_SUCH_TABLE),
         large_value_bytes=32_000,
     ),
 }

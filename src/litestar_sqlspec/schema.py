@@ -4,13 +4,14 @@
 table unless ``session_table`` is ``False``, the channels table when ``channels_table`` is set (``True`` or a name).
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar_sqlspec.channel_dialects import channel_statements_for
 from litestar_sqlspec.dialects import store_statements_for
 from litestar_sqlspec.settings import extension_options
 
-__all__ = ("MIGRATIONS_PATH", "channels_table_ddl", "store_table_ddl")
+__all__ = ("MIGRATIONS_PATH", "channels_table_ddl", "create_table_racing", "store_table_ddl")
 
 MIGRATIONS_PATH = "litestar_sqlspec:migrations"
 """sqlspec's ``extension_config["litestar"]["migrations_path"]`` for this package's extension migrations."""
@@ -44,3 +45,15 @@ def channels_table_ddl(config: Any) -> tuple[list[str], list[str]]:
         return [], []
     sql = channel_statements_for(config, table)
     return list(sql.create_table), [sql.drop_table]
+
+
+async def create_table_racing(run: Callable[..., Awaitable[Any]], ops: Any) -> None:
+    """Create a table with ``ops.create_table``: a creation that lost a race with another one is no error.
+
+    "IF NOT EXISTS" does not make concurrent creations safe (PostgreSQL fails on a unique violation in its catalog).
+    """
+    try:
+        await run(ops.create_table)
+    except Exception:
+        if not await run(ops.table_exists):
+            raise

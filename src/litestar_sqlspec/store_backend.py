@@ -13,6 +13,7 @@ from litestar_sqlspec import _compat_async, _compat_sync
 from litestar_sqlspec._async.store_ops import AsyncStoreOps
 from litestar_sqlspec._sync.store_ops import SyncStoreOps
 from litestar_sqlspec.dialects import StoreStatements
+from litestar_sqlspec.schema import create_table_racing
 from litestar_sqlspec.settings import config_label
 from litestar_sqlspec.standalone_pool import PoolUse
 
@@ -96,11 +97,6 @@ class StoreBackend:
             return True
 
     async def _create_table(self) -> None:
-        # Called holding ``_creating``: "IF NOT EXISTS" does not make concurrent creations safe (PostgreSQL fails on
-        # a unique violation in its catalog). A creation that lost a race with another process is no error.
-        try:
-            await self._run(self._ops.create_table)
-        except Exception:
-            if not await self._run(self._ops.table_exists):
-                raise
+        # Called holding ``_creating``: one creation at a time in this process.
+        await create_table_racing(self._run, self._ops)
         self._creations += 1
