@@ -4,7 +4,6 @@ import json
 import os
 import sys
 import textwrap
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,8 @@ from sqlspec import SQLSpec
 from sqlspec.adapters.psycopg import PsycopgAsyncConfig, PsycopgSyncConfig
 
 from litestar_sqlspec import SQLSpecChannelsBackend, SQLSpecPlugin
+from tests.channel_helpers import receiving_on, wait_until_delivered
 from tests.databases import PG_DSN, Database, close_pool, make_database, open_pool, require_postgres
-from tests.test_channels import Receiver
 
 SUBSCRIBER = """
 import asyncio
@@ -103,44 +102,25 @@ async def test_a_second_os_process_receives_every_message_in_order(kind: str, tm
 async def test_a_killed_listener_connection_loses_no_message(kind: str, tmp_path: Path) -> None:
     database: Database = make_database(kind, tmp_path)
     table = f"channels_{uuid.uuid4().hex[:10]}"
-    configs = [database.config(channels_table=table) for _ in range(2)]
-    for config in configs:
-        await open_pool(config)
-    listener, publisher = (SQLSpecChannelsBackend(config) for config in configs)
-    for backend in (listener, publisher):
-        await backend.on_startup()
-    receiver = Receiver(listener)
-    try:
-        async with anyio.create_task_group() as group:
-            group.start_soon(receiver.run)
-            await listener.subscribe(["r"])
-            for index in range(3):
-                await publisher.publish(f"before{index}".encode(), ["r"])
-            assert len(await receiver.wait_for(3)) == 3
-            with psycopg.connect(PG_DSN, autocommit=True) as admin:
-                killed = admin.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = %s",
-                    (f'LISTEN "{table}_wake"',),
-                ).fetchall()
-            assert killed == [(True,), (True,)], "both backends' listener connections should have been killed"
-            for index in range(3):
-                await publisher.publish(f"after{index}".encode(), ["r"])
-            events = await receiver.wait_for(6, timeout=15)
-            assert [payload for _, payload in events] == [
-                b"before0",
-                b"before1",
-                b"before2",
-                b"after0",
-                b"after1",
-                b"after2",
-            ]
-            group.cancel_scope.cancel()
-    finally:
-        for backend in (listener, publisher):
-            await backend.on_shutdown()
-        await publisher.drop_table()
-        for config in configs:
-            await close_pool(config)
+    async with (
+        receiving_on(database.config(channels_table=table)) as (listener, receiver),
+        receiving_on(database.config(channels_table=table)) as (publisher, _),
+    ):
+        await listener.subscribe(["r"])
+        for index in range(3):
+            await publisher.publish(f"before{index}".encode(), ["r"])
+        assert len(await receiver.wait_for(3)) == 3
+        with psycopg.connect(PG_DSN, autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = %s", (f'LISTEN "{table}_wake"',)
+            ).fetchall()
+        assert killed == [(True,), (True,)], "both backends' listener connections should have been killed"
+        for index in range(3):
+            await publisher.publish(f"after{index}".encode(), ["r"])
+        events = await receiver.wait_for(6, timeout=15)
+        assert [payload for _, payload in events] == [
+            f"{when}{index}".encode() for when in ("before", "after") for index in range(3)
+        ]
 
 
 @pytest.mark.parametrize("kind", ["psycopg_async", "psycopg_sync"])
@@ -152,30 +132,19 @@ async def test_publish_and_stream_survive_the_server_dropping_every_connection(k
         connection_config={"conninfo": f"{PG_DSN}?application_name={table}", "min_size": 2, "max_size": 2},
         extension_config={"litestar": {"channels_table": table}},
     )
-    await open_pool(config)
-    backend = SQLSpecChannelsBackend(config)
-    await backend.on_startup()
-    receiver = Receiver(backend)
-    try:
-        async with anyio.create_task_group() as group:
-            group.start_soon(receiver.run)
-            await backend.subscribe(["s"])
-            await backend.publish(b"one", ["s"])
-            assert len(await receiver.wait_for(1)) == 1
-            with psycopg.connect(PG_DSN, autocommit=True) as admin:  # every connection of the backend, pool included
-                killed = admin.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", (table,)
-                ).fetchall()
-            assert len(killed) == 3  # two pooled, one listening
-            await backend.publish(b"two", ["s"])  # a broken pooled connection: retried, not raised
-            await backend.publish(b"three", ["s"])
-            events = await receiver.wait_for(3, timeout=15)
-            assert [payload for _, payload in events] == [b"one", b"two", b"three"]
-            group.cancel_scope.cancel()
-    finally:
-        await backend.on_shutdown()
-        await backend.drop_table()
-        await close_pool(config)
+    async with receiving_on(config) as (backend, receiver):
+        await backend.subscribe(["s"])
+        await backend.publish(b"one", ["s"])
+        assert len(await receiver.wait_for(1)) == 1
+        with psycopg.connect(PG_DSN, autocommit=True) as admin:  # every connection of the backend, pool included
+            killed = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", (table,)
+            ).fetchall()
+        assert len(killed) == 3  # two pooled, one listening
+        await backend.publish(b"two", ["s"])  # a broken pooled connection: retried, not raised
+        await backend.publish(b"three", ["s"])
+        events = await receiver.wait_for(3, timeout=15)
+        assert [payload for _, payload in events] == [b"one", b"two", b"three"]
 
 
 @post("/say")
@@ -200,12 +169,7 @@ def test_a_websocket_subscriber_receives_what_an_http_handler_publishes(kind: st
             client.post("/say", json={"text": "first"})
             client.post("/say", json={"text": "second"})
             client.post("/say", json={"text": "third"})
-            # the backend delivers asynchronously: let it pass these before a websocket joins, or they would reach
-            # the newcomer twice (live, and from history), as with any broker
-            newest = client.blocking_portal.call(backend._run, backend._ops.max_id)
-            deadline = time.monotonic() + 10
-            while (backend._cursor or 0) < newest and time.monotonic() < deadline:
-                time.sleep(0.01)
+            wait_until_delivered(client.blocking_portal, backend)
             with client.websocket_connect("/chat") as socket:
                 assert [socket.receive_text(), socket.receive_text()] == ["second", "third"]  # history
                 assert client.post("/say", json={"text": "live"}).status_code == 201
@@ -230,23 +194,12 @@ async def test_publishes_that_do_not_wait_for_the_disk_flush_stay_ordered() -> N
     config = PsycopgAsyncConfig(
         connection_config={"conninfo": dsn}, extension_config={"litestar": {"channels_table": table}}
     )
-    await open_pool(config)
-    backend = SQLSpecChannelsBackend(config, synchronous_commit=False)
-    assert "set_config('synchronous_commit', 'off', true)" in backend._sql.publish[0]
-    await backend.on_startup()
-    receiver = Receiver(backend)
-    try:
-        async with anyio.create_task_group() as group:
-            group.start_soon(receiver.run)
-            await backend.subscribe(["fast"])
-            for index in range(50):
-                await backend.publish(f"{index}".encode(), ["fast"])
-            events = await receiver.wait_for(50)
-            assert [int(payload) for _, payload in events] == list(range(50))
-            group.cancel_scope.cancel()
-    finally:
-        await backend.on_shutdown()
-        await backend.drop_table()
-        await close_pool(config)
+    async with receiving_on(config, synchronous_commit=False) as (backend, receiver):
+        assert "set_config('synchronous_commit', 'off', true)" in backend._sql.publish[0]
+        await backend.subscribe(["fast"])
+        for index in range(50):
+            await backend.publish(f"{index}".encode(), ["fast"])
+        events = await receiver.wait_for(50)
+        assert [int(payload) for _, payload in events] == list(range(50))
     durable = SQLSpecChannelsBackend(config)
     assert "synchronous_commit" not in durable._sql.publish[0]

@@ -97,10 +97,7 @@ def test_the_migration_cycle_creates_this_packages_tables_and_the_projects(kind:
         assert "Created migration" in created.output
         migration = next((in_tmp / "migrations").glob("*_notes.sql"))
         version = migration.name.split("_", 1)[0]
-        migration.write_text(
-            f"-- name: migrate-{version}-up\nCREATE TABLE notes_{suffix} (body TEXT);\n"
-            f"-- name: migrate-{version}-down\nDROP TABLE notes_{suffix};\n"
-        )
+        write_migration(migration, version, f"notes_{suffix}", "body TEXT")
         project.run("database", "upgrade", "--no-prompt")
         assert "Current version: " in project.run("database", "show-current-revision").output
         database.execute(f"INSERT INTO notes_{suffix} (body) VALUES ('kept')")
@@ -136,6 +133,14 @@ def use_the_tables(database: Database, tables: tuple[str, str]) -> None:
     anyio.run(use)
 
 
+def write_migration(path: Path, version: str, table: str, columns: str) -> None:
+    """A SQL migration ``version`` at ``path`` that creates ``table`` (and drops it on downgrade)."""
+    path.write_text(
+        f"-- name: migrate-{version}-up\nCREATE TABLE {table} ({columns});\n"
+        f"-- name: migrate-{version}-down\nDROP TABLE {table};\n"
+    )
+
+
 def store_tables(database: Database, tables: tuple[str, str]) -> list[bool]:
     """Whether each config's store table exists (its store refuses to create it)."""
     found = []
@@ -164,10 +169,7 @@ def test_several_configs_need_a_bind_key_for_one_config_commands(kind: str, in_t
         created = next((in_tmp / "migrations1").glob("*_x.sql"))
         assert not list((in_tmp / "migrations").glob("*_x.sql"))
         version = created.name.split("_", 1)[0]
-        created.write_text(
-            f"-- name: migrate-{version}-up\nCREATE TABLE x_{suffix} (x INT);\n"
-            f"-- name: migrate-{version}-down\nDROP TABLE x_{suffix};\n"
-        )
+        write_migration(created, version, f"x_{suffix}", "x INT")
         unknown = project.output("database", "upgrade", "--no-prompt", "--bind-key", "nope", expect=1)
         assert "No config found for bind key: nope" in unknown
         dry = project.output("database", "upgrade", "--dry-run", "--no-prompt")
@@ -190,9 +192,7 @@ def test_failures_exit_non_zero_with_the_reason(in_tmp: Path) -> None:
     database = make_database("sqlite", in_tmp)
     project = Project(in_tmp, app_source("sqlite", database, tables=("s", "c")))
     project.run("database", "init", "--no-prompt")
-    (in_tmp / "migrations" / "0001_broken.sql").write_text(
-        "-- name: migrate-0001-up\nCREATE TABLE broken (;\n-- name: migrate-0001-down\nDROP TABLE broken;\n"
-    )
+    write_migration(in_tmp / "migrations" / "0001_broken.sql", "0001", "broken", "(")
     failed = project.output("database", "upgrade", "--no-prompt", expect=1)
     assert "upgrade failed: Migration 0001 failed" in failed
     (in_tmp / "migrations" / "0001_broken.sql").write_text("not a migration\n")
@@ -278,16 +278,10 @@ def check_fix_squash_stamp_and_show_config(project: Project, database: Database,
     project.run("database", "make-migrations", "-m", "first", "--no-prompt")  # the alias
     stamped = next((in_tmp / "migrations").glob("*_first.sql"))
     version = stamped.name.split("_", 1)[0]
-    stamped.write_text(
-        f"-- name: migrate-{version}-up\nCREATE TABLE a_{suffix} (x INT);\n"
-        f"-- name: migrate-{version}-down\nDROP TABLE a_{suffix};\n"
-    )
+    write_migration(stamped, version, f"a_{suffix}", "x INT")
     assert "Renamed" in project.output("database", "fix", "--yes")
     assert (in_tmp / "migrations" / "0001_first.sql").exists()
-    (in_tmp / "migrations" / "0002_second.sql").write_text(
-        f"-- name: migrate-0002-up\nCREATE TABLE b_{suffix} (x INT);\n"
-        f"-- name: migrate-0002-down\nDROP TABLE b_{suffix};\n"
-    )
+    write_migration(in_tmp / "migrations" / "0002_second.sql", "0002", f"b_{suffix}", "x INT")
     project.run("database", "squash", "0001-0002", "-m", "both", "--yes", "--no-database")
     assert [path.name for path in sorted((in_tmp / "migrations").glob("0*.sql"))] == ["0001_both.sql"]
     project.run("database", "upgrade", "--no-prompt")

@@ -126,18 +126,24 @@ async def test_a_closed_pool_is_reported_not_recreated(tmp_path: Path) -> None:
     assert config.connection_instance is None
 
 
+def startup_error(app: Litestar) -> ImproperConfigurationError:
+    """The error that fails ``app``'s startup (the test client wraps it in exception groups)."""
+    with pytest.raises(BaseException) as raised, TestClient(app):  # noqa: PT011 - unwrapped below
+        pass
+    error = raised.value
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    assert isinstance(error, ImproperConfigurationError)
+    return error
+
+
 def test_unreachable_database_fails_startup_naming_the_config() -> None:
     config = PsycopgAsyncConfig(
         connection_config={"conninfo": "postgresql://postgres@127.0.0.1:1/test", "timeout": 1, "min_size": 1},
         bind_key="orders",
     )
     app, _ = make_app(config, route_handlers=[])
-    with pytest.raises(BaseException) as raised, TestClient(app):  # noqa: PT011 - the client wraps it in a group
-        pass
-    error = raised.value
-    while isinstance(error, BaseExceptionGroup):
-        error = error.exceptions[0]
-    assert isinstance(error, ImproperConfigurationError)
+    error = startup_error(app)
     assert "PsycopgAsyncConfig(bind_key='orders'): could not connect at startup" in str(error)
     assert config.connection_instance is None  # the half-opened pool was closed
 
@@ -160,12 +166,7 @@ def test_oracle_configs_are_wired_without_a_server(config_type: Any, driver_type
     assert {"db_session", "db_connection", "db_pool"} <= set(app.dependencies)
     assert app.signature_namespace[driver_type.__name__] is driver_type
     assert plugin.get_config(config_type) is config
-    with pytest.raises(BaseException) as raised, TestClient(app):  # noqa: PT011 - the client wraps it in a group
-        pass
-    error = raised.value
-    while isinstance(error, BaseExceptionGroup):
-        error = error.exceptions[0]
-    assert isinstance(error, ImproperConfigurationError)
+    error = startup_error(app)
     assert f"{config_type.__name__}: could not connect at startup" in str(error)
     assert config.connection_instance is None  # the half-opened pool was closed
 

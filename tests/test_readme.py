@@ -4,7 +4,6 @@ import os
 import re
 import sqlite3
 import sys
-import time
 import types
 from pathlib import Path
 from typing import Any
@@ -12,18 +11,28 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from tests.channel_helpers import wait_until_delivered
+
 README = Path(__file__).resolve().parent.parent / "README.md"
+STORE_DOCS = README.parent / "docs" / "store.md"
+CHANNELS_DOCS = README.parent / "docs" / "channels.md"
+
+
+def run_example(document: Path, heading: str, name: str, monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
+    """Run the first python block after ``heading`` in ``document`` as module ``name``, in the current directory."""
+    example = re.search(rf"{re.escape(heading)}.*?```python\n(.*?)```", document.read_text(), re.DOTALL)
+    assert example is not None
+    module = types.ModuleType(name)  # Litestar resolves handler annotations through the module
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    exec(compile(example.group(1), str(document), "exec"), module.__dict__)
+    return module
 
 
 def test_the_usage_example_commits_on_success(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    example = re.search(r"## Use\n\n```python\n(.*?)```", README.read_text(), re.DOTALL)
-    assert example is not None
     monkeypatch.chdir(tmp_path)
     with sqlite3.connect("app.db") as connection:
         connection.execute("CREATE TABLE note (text TEXT NOT NULL)")
-    module = types.ModuleType("readme_example")  # Litestar resolves handler annotations through the module
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    exec(compile(example.group(1), str(README), "exec"), module.__dict__)
+    module = run_example(README, "## Use\n", "readme_example", monkeypatch)
     with TestClient(module.app) as client:
         assert client.post("/notes", json={"text": "hello"}).status_code == 201
         assert client.post("/notes", json={}).status_code == 500  # KeyError: rolled back
@@ -32,16 +41,9 @@ def test_the_usage_example_commits_on_success(tmp_path: Path, monkeypatch: pytes
     assert os.getcwd() == str(tmp_path)
 
 
-STORE_DOCS = README.parent / "docs" / "store.md"
-
-
 def test_the_store_docs_example_keeps_sessions_in_the_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    example = re.search(r"```python\n(.*?)```", STORE_DOCS.read_text(), re.DOTALL)
-    assert example is not None
     monkeypatch.chdir(tmp_path)
-    module = types.ModuleType("store_docs_example")
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    exec(compile(example.group(1), str(STORE_DOCS), "exec"), module.__dict__)
+    module = run_example(STORE_DOCS, "# The SQL store", "store_docs_example", monkeypatch)
 
     from litestar import Request, get
 
@@ -59,22 +61,12 @@ def test_the_store_docs_example_keeps_sessions_in_the_database(tmp_path: Path, m
     assert namespaces == [("litestar/sessions",)]
 
 
-CHANNELS_DOCS = README.parent / "docs" / "channels.md"
-
-
 def test_the_channels_docs_example_streams_published_messages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    example = re.search(r"```python\n(.*?)```", CHANNELS_DOCS.read_text(), re.DOTALL)
-    assert example is not None
     monkeypatch.chdir(tmp_path)
-    module = types.ModuleType("channels_docs_example")
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    exec(compile(example.group(1), str(CHANNELS_DOCS), "exec"), module.__dict__)
+    module = run_example(CHANNELS_DOCS, "# The SQL channels backend", "channels_docs_example", monkeypatch)
     with TestClient(module.app) as client:
         assert client.post("/chat", json={"text": "before"}).status_code == 201
-        backend = module.channels._backend
-        newest = client.blocking_portal.call(backend._run, backend._ops.max_id)
-        while (backend._cursor or 0) < newest:  # delivered before the websocket joins (else: live and history)
-            time.sleep(0.01)
+        wait_until_delivered(client.blocking_portal, module.channels._backend)
         with client.websocket_connect("/chat") as socket:
             assert socket.receive_text(timeout=5) == "before"  # history
             assert client.post("/chat", json={"text": "live"}).status_code == 201

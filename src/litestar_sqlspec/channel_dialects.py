@@ -42,6 +42,8 @@ class ChannelDialect:
     """How listeners in other processes learn of a publish: NOTIFY, the database file changing, or polling."""
     drop_table: str = "DROP TABLE IF EXISTS {table}"
     large_value_bytes: int | None = None
+    single_writer: bool = False
+    """An embedded database that takes one writer at a time: a sync config's operations run on one thread."""
     relaxed_commit: str = ""
     """Filled into ``{relaxed}`` of the publish statement when publishes need not wait for the disk flush."""
 
@@ -79,6 +81,7 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
         keys_as="json",
         limit="LIMIT :limit",
         wake="file",
+        single_writer=True,
     ),
     "postgres": ChannelDialect(
         name="postgres",
@@ -154,6 +157,7 @@ class ChannelStatements:
     max_id: str
     prune: str
     large_value_bytes: int | None
+    single_writer: bool
 
     def bind_keys(self, keys: list[str]) -> Any:
         """``keys`` as the dialect binds a list."""
@@ -205,4 +209,5 @@ def channel_statements_for(config: Any, table: Any, *, synchronous_commit: bool 
         max_id=fill(_MAX_ID),
         prune=fill(_PRUNE),
         large_value_bytes=dialect.large_value_bytes,
+        single_writer=dialect.single_writer,
     )

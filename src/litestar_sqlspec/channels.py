@@ -29,6 +29,7 @@ from litestar_sqlspec import _compat_async, _compat_sync
 from litestar_sqlspec._async.channel_ops import AsyncChannelOps, listen_forever_async
 from litestar_sqlspec._sync.channel_ops import SyncChannelOps, listen_forever_sync
 from litestar_sqlspec.channel_dialects import ChannelStatements, channel_statements_for
+from litestar_sqlspec.pool_facts import worker_threads
 from litestar_sqlspec.schema import create_table_racing
 from litestar_sqlspec.settings import config_label, extension_options
 from litestar_sqlspec.standalone_pool import PoolUse
@@ -176,7 +177,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
             self._run: Any = _compat_async.run
         else:
             self._ops = SyncChannelOps(config, self._sql)
-            threads = 1 if self._sql.dialect == "sqlite" else 2
+            threads = worker_threads(config, single_writer=self._sql.single_writer)
             self._run = _compat_sync.ThreadWorkers(threads, "litestar-sqlspec-channels").run
         self._pool = PoolUse(config, self._run)
         self._lifetime: Any = None

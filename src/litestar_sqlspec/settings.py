@@ -80,11 +80,13 @@ class LitestarConfig(TypedDict):
     channels_table: NotRequired[bool | str]
     """Table of the channels backend; ``True`` means ``"litestar_channels"``."""
     migrations_path: NotRequired[str | Path]
-    """Directory (or ``"module:subdir"``) of this extension's migrations."""
+    """Directory (or ``"module:subdir"``) of this extension's migrations. The plugin sets it to this package's
+    (``"litestar_sqlspec:migrations"``) unless given."""
     manage_schema: NotRequired[bool]
     """Accepted for compatibility with sqlspec's extension."""
     create_schema: NotRequired[bool]
-    """Accepted for compatibility with sqlspec's extension."""
+    """Create a missing store or channels table on first use. Default ``True``; ``False``: the first use fails,
+    naming the table and how to create it (``create_table()`` or the ``ext_litestar_`` migrations)."""
     enable_correlation_middleware: NotRequired[bool]
     """Accepted for compatibility with sqlspec's extension."""
     correlation_header: NotRequired[str]

@@ -13,22 +13,12 @@ from litestar_sqlspec import _compat_async, _compat_sync
 from litestar_sqlspec._async.store_ops import AsyncStoreOps
 from litestar_sqlspec._sync.store_ops import SyncStoreOps
 from litestar_sqlspec.dialects import StoreStatements
+from litestar_sqlspec.pool_facts import worker_threads
 from litestar_sqlspec.schema import create_table_racing
 from litestar_sqlspec.settings import config_label
 from litestar_sqlspec.standalone_pool import PoolUse
 
 __all__ = ("StoreBackend",)
-
-_DEFAULT_STORE_THREADS = 4
-
-
-def _store_threads(config: Any, sql: StoreStatements) -> int:
-    # An embedded database with one writer at a time (SQLite, DuckDB) is served best by one thread: no lock
-    # contention, no busy waits, no write conflicts. Elsewhere, as many threads as the pool has connections.
-    if sql.single_writer:
-        return 1
-    size = config.connection_config.get("max_size", config.connection_config.get("max"))
-    return size if isinstance(size, int) and size > 0 else _DEFAULT_STORE_THREADS
 
 
 class StoreBackend:
@@ -44,7 +34,9 @@ class StoreBackend:
             self._run: Any = _compat_async.run
         else:
             self._ops = SyncStoreOps(config, sql)
-            self._run = _compat_sync.ThreadWorkers(_store_threads(config, sql), "litestar-sqlspec-store").run
+            self._run = _compat_sync.ThreadWorkers(
+                worker_threads(config, single_writer=sql.single_writer), "litestar-sqlspec-store"
+            ).run
         self._pool = PoolUse(config, self._run)
         self._creating = anyio.Lock()
         self._creations = 0
