@@ -36,6 +36,17 @@ def test_the_package_exports_the_drop_in_names() -> None:
     assert expected <= set(litestar_sqlspec.__all__)
 
 
+def test_every_name_of_sqlspecs_extension_is_here_too() -> None:
+    """Switching is one import: whatever sqlspec's extension (and its providers module) exports, this package does."""
+    import sqlspec.extensions.litestar as reference
+    import sqlspec.extensions.litestar.providers as reference_providers
+
+    import litestar_sqlspec.providers
+
+    assert set(reference.__all__) <= set(litestar_sqlspec.__all__)
+    assert set(reference_providers.__all__) <= set(litestar_sqlspec.providers.__all__)
+
+
 def test_sqlspecs_own_litestar_extension_is_never_imported() -> None:
     code = (
         "import sys, importlib\n"

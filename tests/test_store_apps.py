@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 from litestar import Litestar, Request, get, post
+from litestar.di import NamedDependency
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.stores.registry import StoreRegistry
 from litestar.testing import TestClient
 from sqlspec import SQLSpec
+from sqlspec.driver import AsyncDriverAdapterBase, SyncDriverAdapterBase
 from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec import SQLSpecPlugin, SQLSpecStore
@@ -77,6 +79,43 @@ def test_server_side_sessions_and_response_cache_live_in_the_database(kind: str,
             assert not [value for namespace, value in rows if namespace == "litestar/sessions" and b"ada" in value]
     finally:
         database.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+@pytest.mark.parametrize("kind", ["aiosqlite", "sqlite"])
+def test_a_request_that_writes_and_signs_in_commits_both_to_one_sqlite_file(kind: str, tmp_path: Path) -> None:
+    """The session middleware saves the session as the response starts: after the request's transaction ended.
+
+    (Saved before, on another connection of the same SQLite file, it waited for the request's own write lock and failed
+    with "database is locked".)
+    """
+    database = make_database(kind, tmp_path)
+    database.setup()
+    insert = database.insert_sql()
+
+    @post("/signup")
+    async def sign_up(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncDriverAdapterBase]) -> None:
+        await db_session.execute(insert, {"name": "ada"})
+        request.set_session({"user": "ada"})
+
+    @post("/signup", sync_to_thread=True)
+    def sign_up_sync(request: Request[Any, Any, Any], db_session: NamedDependency[SyncDriverAdapterBase]) -> None:
+        db_session.execute(insert, {"name": "ada"})
+        request.set_session({"user": "ada"})
+
+    config = database.config(default_store=True, commit_mode="autocommit")
+    spec = SQLSpec()
+    spec.add_config(config)
+    app = Litestar(
+        route_handlers=[sign_up if config.is_async else sign_up_sync, me],
+        plugins=[SQLSpecPlugin(spec)],
+        middleware=[ServerSideSessionConfig().middleware],
+    )
+    with TestClient(app) as client:
+        started = time.monotonic()
+        assert client.post("/signup").status_code == 201
+        assert time.monotonic() - started < 2  # no wait for a lock
+        assert client.get("/me").json() == {"user": "ada"}
+    assert database.names() == ["ada"]
 
 
 def test_explicit_registry_wiring_works(tmp_path: Path) -> None:

@@ -4,10 +4,17 @@ One plugin owns the app's database pools and gives handlers request-scoped conne
 transactions end correctly, for async and sync, pooled and unpooled sqlspec configs.
 """
 
+from sqlspec.service import SQLSpecAsyncService, SQLSpecSyncService
+
 from litestar_sqlspec.channels import SQLSpecChannelsBackend
 from litestar_sqlspec.cli import database_group
+from litestar_sqlspec.correlation import CORRELATION_STATE_KEY, DEFAULT_CORRELATION_HEADERS, CorrelationMiddleware
+from litestar_sqlspec.errors import integrity_error_handler, not_found_error_handler
 from litestar_sqlspec.middleware import TransactionMiddleware
 from litestar_sqlspec.plugin import DEFAULT_LOADER_KEY, PLUGIN_STATE_KEY, SQLSPEC_STATE_KEY, SQLSpecPlugin
+from litestar_sqlspec.providers import FilterConfig, create_filter_dependencies
+from litestar_sqlspec.scope_state import delete_sqlspec_scope_state, get_sqlspec_scope_state, set_sqlspec_scope_state
+from litestar_sqlspec.services import create_service_provider
 from litestar_sqlspec.settings import (
     DEFAULT_COMMIT_MODE,
     DEFAULT_CONNECTION_KEY,
@@ -28,7 +35,11 @@ from litestar_sqlspec.store import (
     SQLSpecStore,
 )
 
+TRACE_CONTEXT_FALLBACK_HEADERS = DEFAULT_CORRELATION_HEADERS
+"""The correlation headers read by default, in order (sqlspec's extension's name for them)."""
+
 __all__ = (
+    "CORRELATION_STATE_KEY",
     "DEFAULT_COMMIT_MODE",
     "DEFAULT_CONNECTION_KEY",
     "DEFAULT_LOADER_KEY",
@@ -36,19 +47,31 @@ __all__ = (
     "DEFAULT_SESSION_KEY",
     "PLUGIN_STATE_KEY",
     "SQLSPEC_STATE_KEY",
+    "TRACE_CONTEXT_FALLBACK_HEADERS",
     "AdbcStore",
     "AiosqliteStore",
     "BaseSQLSpecStore",
     "CommitMode",
+    "CorrelationMiddleware",
+    "FilterConfig",
     "LitestarConfig",
     "OracleAsyncStore",
     "OracleSyncStore",
     "PsycopgAsyncStore",
     "PsycopgSyncStore",
+    "SQLSpecAsyncService",
     "SQLSpecChannelsBackend",
     "SQLSpecPlugin",
     "SQLSpecStore",
+    "SQLSpecSyncService",
     "SqliteStore",
     "TransactionMiddleware",
+    "create_filter_dependencies",
+    "create_service_provider",
     "database_group",
+    "delete_sqlspec_scope_state",
+    "get_sqlspec_scope_state",
+    "integrity_error_handler",
+    "not_found_error_handler",
+    "set_sqlspec_scope_state",
 )

@@ -10,7 +10,7 @@ from litestar.utils.scope.state import ScopeState
 
 from litestar_sqlspec._runtime import LEASES_KEY, LOOP_KEY, Slot
 
-__all__ = ("TransactionMiddleware",)
+__all__ = ("FinishAtResponseStart", "TransactionMiddleware")
 
 logger = logging.getLogger("litestar_sqlspec")
 
@@ -76,21 +76,8 @@ class TransactionMiddleware:
         if self.capture_loop:
             state[LOOP_KEY] = asyncio.get_running_loop()
 
-        async def send_after_finishing(message: Message) -> None:
-            if slots:
-                if message["type"] == "http.response.start":
-                    try:
-                        await finish_slots(slots, message["status"])
-                    except Exception:
-                        # Nothing was sent: let Litestar's exception handling answer with an error response.
-                        ScopeState.from_scope(scope).response_started = False
-                        raise
-                elif message["type"] == "websocket.close":
-                    await finish_slots(slots, 200 if message.get("code", _NORMAL_CLOSE) == _NORMAL_CLOSE else None)
-            await send(message)
-
         try:
-            await self.app(scope, receive, send_after_finishing)
+            await self.app(scope, receive, _finishing_send(scope, slots, send))
         except BaseException:
             del state[LEASES_KEY]  # the request is over: nothing may check a connection out for it any more
             if slots:
@@ -101,6 +88,45 @@ class TransactionMiddleware:
             # An HTTP request that returned without starting a response failed; a websocket that ended without an
             # error (its handler returned, or the client closed) succeeded.
             await _finish_quietly(slots, 200 if scope["type"] == ScopeType.WEBSOCKET else None)
+
+
+class FinishAtResponseStart:
+    """Ends the request's transactions as the response starts, from the innermost layer of the app's middleware.
+
+    ``TransactionMiddleware`` (outermost) owns the request's connections; this one only makes the commit or rollback
+    happen before the app's other middleware see the response: a session middleware that saves the session in a SQL
+    store on the same SQLite database would otherwise wait for the write lock of the request's own transaction.
+    """
+
+    __slots__ = ("app",)
+
+    def __init__(self, app: ASGIApp) -> None:
+        """Wrap ``app`` (the route handler's end of the middleware stack)."""
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one HTTP request or websocket."""
+        slots: dict[str, Slot] | None = scope["state"].get(LEASES_KEY)
+        await self.app(scope, receive, send if slots is None else _finishing_send(scope, slots, send))
+
+
+def _finishing_send(scope: Scope, slots: dict[str, Slot], send: Send) -> Send:
+    """``send`` that first ends the transactions of ``slots`` on ``http.response.start`` or ``websocket.close``."""
+
+    async def send_after_finishing(message: Message) -> None:
+        if slots:
+            if message["type"] == "http.response.start":
+                try:
+                    await finish_slots(slots, message["status"])
+                except Exception:
+                    # Nothing was sent: let Litestar's exception handling answer with an error response.
+                    ScopeState.from_scope(scope).response_started = False
+                    raise
+            elif message["type"] == "websocket.close":
+                await finish_slots(slots, 200 if message.get("code", _NORMAL_CLOSE) == _NORMAL_CLOSE else None)
+        await send(message)
+
+    return send_after_finishing
 
 
 async def _finish_quietly(slots: dict[str, Slot], status: int | None) -> None:

@@ -19,7 +19,10 @@ from sqlspec.exceptions import ImproperConfigurationError
 from sqlspec.loader import SQLFileLoader
 
 from litestar_sqlspec._runtime import LOOP_KEY, ConfigRuntime, build_runtimes, mark_request_failed, request_slots
-from litestar_sqlspec.middleware import TransactionMiddleware
+from litestar_sqlspec.correlation import DEFAULT_CORRELATION_HEADER, add_correlation
+from litestar_sqlspec.errors import register_exception_handlers
+from litestar_sqlspec.middleware import FinishAtResponseStart, TransactionMiddleware
+from litestar_sqlspec.numpy_codecs import register_numpy
 from litestar_sqlspec.schema import MIGRATIONS_PATH
 from litestar_sqlspec.settings import ConfigSettings
 from litestar_sqlspec.store import SQLSpecStore
@@ -111,7 +114,11 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
             sessions.add_command(delete_expired_sessions_command)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        """Register lifespan, dependencies, middleware, state and signature types on the app."""
+        """Register lifespan, dependencies, middleware, exception handlers, state and signature types on the app.
+
+        ``NotFoundError`` and ``IntegrityError`` get handlers (404, 409) unless the app has its own; a
+        ``CorrelationMiddleware`` is put first in the app's middleware unless every config opts out.
+        """
         if len(self._sqlspec.configs) != self._config_count:  # configs added after the plugin was built
             self._runtimes = build_runtimes(list(self._sqlspec.configs.values()))
             self._config_count = len(self._sqlspec.configs)
@@ -146,7 +153,19 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
             app_config.after_exception.append(mark_request_failed)
             capture = any(not runtime.is_async for runtime in managed)
             app_config.middleware.insert(0, DefineMiddleware(TransactionMiddleware, capture_loop=capture))
+            # Innermost too: the transaction ends before the app's other middleware act on the response (a session
+            # middleware writing to a SQLite store would otherwise wait on the request's own write lock).
+            app_config.middleware.append(FinishAtResponseStart)
+        register_exception_handlers(app_config)
+        register_numpy(app_config)
+        self._add_correlation(app_config)  # after the transaction middleware: correlation ids are outermost
         return app_config
+
+    def _add_correlation(self, app_config: AppConfig) -> None:
+        enabled = [runtime.settings for runtime in self._runtimes if runtime.settings.enable_correlation_middleware]
+        headers = tuple(dict.fromkeys(header for settings in enabled for header in settings.correlation_headers))
+        response_header = enabled[0].correlation_header if enabled else DEFAULT_CORRELATION_HEADER
+        add_correlation(app_config, headers, response_header=response_header)
 
     def _register_default_store(self, app_config: AppConfig) -> None:
         claims = [runtime for runtime in self._runtimes if runtime.settings.default_store]

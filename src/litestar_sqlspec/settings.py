@@ -10,6 +10,8 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from sqlspec.exceptions import ImproperConfigurationError
 
+from litestar_sqlspec.correlation import DEFAULT_CORRELATION_HEADER, TRACE_HEADERS, is_header_name
+
 __all__ = (
     "DEFAULT_COMMIT_MODE",
     "DEFAULT_CONNECTION_KEY",
@@ -88,19 +90,32 @@ class LitestarConfig(TypedDict):
     """Create a missing store or channels table on first use. Default ``True``; ``False``: the first use fails,
     naming the table and how to create it (``create_table()`` or the ``ext_litestar_`` migrations)."""
     enable_correlation_middleware: NotRequired[bool]
-    """Accepted for compatibility with sqlspec's extension."""
+    """Give every request a correlation id (``CorrelationMiddleware``): read from the request headers below or
+    generated, bound to sqlspec's ``CorrelationContext`` while the request runs, and echoed in the response header
+    ``correlation_header``. Default ``True``; the plugin installs no middleware when every config sets ``False``."""
     correlation_header: NotRequired[str]
-    """Accepted for compatibility with sqlspec's extension."""
+    """Request header read first for the correlation id, and the response header it is echoed in (the first
+    enabled config's). Default ``"x-request-id"``."""
     correlation_headers: NotRequired[tuple[str, ...] | list[str]]
-    """Accepted for compatibility with sqlspec's extension."""
+    """Further request headers read, in order, after ``correlation_header``. Default: none."""
     auto_trace_headers: NotRequired[bool]
-    """Accepted for compatibility with sqlspec's extension."""
+    """Also read ``x-correlation-id``, ``traceparent`` (its trace id), ``x-cloud-trace-context``,
+    ``x-amzn-trace-id``, ``x-b3-traceid`` and ``x-client-trace-id``, after the configured headers. Default ``True``."""
     enable_sqlcommenter_middleware: NotRequired[bool]
     """Accepted for compatibility with sqlspec's extension."""
 
 
 _KNOWN_KEYS = frozenset(LitestarConfig.__annotations__)
-_BOOL_KEYS = ("disable_di", "manage_lifespan", "manage_schema", "create_schema", "default_store", "in_memory")
+_BOOL_KEYS = (
+    "disable_di",
+    "manage_lifespan",
+    "manage_schema",
+    "create_schema",
+    "default_store",
+    "in_memory",
+    "enable_correlation_middleware",
+    "auto_trace_headers",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +133,10 @@ class ConfigSettings:
     manage_lifespan: bool
     default_store: bool = False
     cleanup_interval: float | None = None
+    enable_correlation_middleware: bool = True
+    correlation_header: str = DEFAULT_CORRELATION_HEADER
+    correlation_headers: tuple[str, ...] = (DEFAULT_CORRELATION_HEADER, *TRACE_HEADERS)
+    """Every request header read for the correlation id, in priority order, lowercase and without repeats."""
 
     @property
     def dependency_keys(self) -> tuple[str, str, str]:
@@ -177,13 +196,32 @@ def _interval(label: str, value: Any) -> float | None:
     return float(value)
 
 
+_HEADER_HINT = "is not a valid HTTP header name (a non-empty token such as 'x-request-id')"
+
+
+def _correlation_headers(label: str, options: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    primary = options.get("correlation_header", DEFAULT_CORRELATION_HEADER)
+    if not is_header_name(primary):
+        raise _fail(label, f"correlation_header={primary!r} {_HEADER_HINT}")
+    extra = options.get("correlation_headers")
+    if extra is None:
+        extra = ()
+    if not isinstance(extra, list | tuple):
+        raise _fail(label, f"correlation_headers={extra!r} must be a list or tuple of header names")
+    for name in extra:
+        if not is_header_name(name):
+            raise _fail(label, f"correlation_headers contains {name!r}, which {_HEADER_HINT}")
+    names = [primary, *extra, *(TRACE_HEADERS if options.get("auto_trace_headers", True) else ())]
+    return primary.lower(), tuple(dict.fromkeys(name.lower() for name in names))
+
+
 def read_settings(config: Any) -> ConfigSettings:
     """Validate ``config.extension_config["litestar"]`` and return its settings.
 
     Raises:
         ImproperConfigurationError: naming the config and the bad value, for an unknown key (with the closest valid
-            one), a wrong type, an invalid commit mode or status code, overlapping statuses, or a key that is not a
-            valid Python identifier.
+            one), a wrong type, an invalid commit mode or status code, overlapping statuses, a key that is not a
+            valid Python identifier, or a correlation header that is not a valid HTTP header name.
     """
     label = config_label(config)
     options = extension_options(config)
@@ -211,6 +249,7 @@ def read_settings(config: Any) -> ConfigSettings:
         raise _fail(label, f"extra_commit_statuses and extra_rollback_statuses overlap on {sorted(overlap)}")
 
     disable_di = bool(options.get("disable_di", False))
+    correlation_header, correlation_headers = _correlation_headers(label, options)
     settings = ConfigSettings(
         label=label,
         connection_key=_identifier(label, options, "connection_key", DEFAULT_CONNECTION_KEY),
@@ -223,6 +262,9 @@ def read_settings(config: Any) -> ConfigSettings:
         manage_lifespan=bool(options.get("manage_lifespan", not disable_di)),
         default_store=bool(options.get("default_store", False)),
         cleanup_interval=_interval(label, options.get("cleanup_interval")),
+        enable_correlation_middleware=bool(options.get("enable_correlation_middleware", True)),
+        correlation_header=correlation_header,
+        correlation_headers=correlation_headers,
     )
     if len(set(settings.dependency_keys)) != 3:
         raise _fail(label, f"uses one key twice among connection/pool/session keys {settings.dependency_keys}")

@@ -157,7 +157,7 @@ async def test_failed_commit_answers_with_an_error_and_keeps_nothing(db: Databas
     app, plugin = make_app(config, route_handlers=[duplicate, *routes(db)])
     async with serve(app) as client:
         response = await client.post("/duplicate")
-        assert response.status_code == 500
+        assert response.status_code == 409  # the unique violation raised by COMMIT is mapped like any other
         assert db.names() == []
         assert db.checked_out(plugin, config) == 0
         # the pool is healthy afterwards
