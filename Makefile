@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint format unasync unasync-check bench clean
+.PHONY: help install demo test test-fast lint format unasync unasync-check bench bench-quick clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv with the package, every driver and the dev tools
 
-demo: $(STAMP) ## Run the demo app on http://127.0.0.1:8000 (embedded SQLite file demo/demo.db)
-	cd demo && ../$(PY) -m litestar --app app:app run --host 127.0.0.1 --port 8000
+demo: $(STAMP) ## Migrate, then serve the demo on http://127.0.0.1:8000 (demo/demo.db; DATABASE_URL=postgresql://… for PostgreSQL)
+	$(PY) -m litestar --app demo.app:app database upgrade --no-prompt
+	$(PY) -m litestar --app demo.app:app run --host 127.0.0.1 --port 8000
 
 test: $(STAMP) ## Install, then run the whole suite (needs PostgreSQL on 127.0.0.1:5432, database test)
 	$(PY) scripts/generate_sync.py --check
@@ -40,12 +41,11 @@ unasync: $(STAMP) ## Regenerate _sync/ (source and tests) from _async/
 unasync-check: $(STAMP) ## Fail when a generated _sync/ file is stale
 	$(PY) scripts/generate_sync.py --check
 
-bench: $(STAMP) ## Run the benchmarks in bench/ (ratios against sqlspec's extension, in one process each)
-	$(PY) bench/di.py
-	$(PY) bench/store.py
-	$(PY) bench/store.py --concurrency 32
-	$(PY) bench/channels.py
-	$(PY) bench/channels_processes.py
+bench: $(STAMP) ## Run every benchmark in bench/ and write docs/benchmarks.md + .png (idle machine, ~10 min)
+	$(PY) scripts/bench_report.py
+
+bench-quick: $(STAMP) ## Smoke-test the bench pipeline in ~40 s (report marked QUICK, not for citing)
+	$(PY) scripts/bench_report.py --quick
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache demo/demo.db*

@@ -10,12 +10,15 @@ rotated order each round):
 - ``msgs/s``: ``--throughput`` messages published by sequential awaits, timed until the subscriber has them all.
 Every message is unique: losses and duplicates are counted over the whole run and printed.
 
-Run: ``python bench/channels.py`` (``--kinds``, ``--rounds``, ``--messages``, ``--quiet-messages``, ...).
+Run: ``python bench/channels.py`` (``--kinds``, ``--rounds``, ``--messages``, ``--quiet-messages``, ...);
+``--json PATH`` also writes the results as JSON (``scripts/bench_report.py`` reads it), ``--quick`` cuts every count
+to smoke-test the pipeline.
 """
 
 import argparse
 import asyncio
 import importlib
+import json
 import os
 import random
 import shutil
@@ -67,6 +70,16 @@ TESTS = ("b2b", "quiet", "throughput")
 MESSAGE_TIMEOUT = 5.0  # a latency message not received within this is counted lost
 MAX_LOST_PER_TEST = 3  # a latency test gives up after this many lost messages
 QUIET_PAUSE = 0.25
+# --quick: (argument, value) caps, so that the whole run takes seconds (numbers not for citing)
+QUICK = {
+    "rounds": 1,
+    "messages": 10,
+    "b2b_budget": 1.0,
+    "quiet_messages": 4,
+    "throughput": 100,
+    "timeout": 20.0,
+    "settle": 0.5,
+}
 
 
 class Receiver:
@@ -370,6 +383,14 @@ def ratio(reference: list[float], ours: list[float]) -> str:
     return f"{statistics.median(reference) / statistics.median(ours):.2f}"
 
 
+def lost_and_dup(subject: Subject) -> tuple[int, int]:
+    """Messages sent but never received, and extra deliveries (warm-up messages excluded)."""
+    receiver = subject.receiver
+    lost = len(receiver.sent - receiver.counts.keys())
+    dup = sum(count - 1 for key, count in receiver.counts.items() if count > 1 and not key.startswith("warm:"))
+    return lost, dup
+
+
 def report(
     args: argparse.Namespace, subjects: list[Subject], results: dict[str, Results], skipped: dict[str, str]
 ) -> None:
@@ -383,9 +404,7 @@ def report(
     print(f"{header[0]:26}" + "".join(f"{column:>11}" for column in header[1:]))
     for subject in subjects:
         result = results[subject.name]
-        receiver = subject.receiver
-        lost = len(receiver.sent - receiver.counts.keys())
-        dup = sum(count - 1 for key, count in receiver.counts.items() if count > 1 and not key.startswith("warm:"))
+        lost, dup = lost_and_dup(subject)
         quiet_max = f"{max(result.quiet_max):.2f}" if result.quiet_max else "-"
         b2b_n = f"{statistics.median(result.b2b_n):.0f}" if result.b2b_n else "-"
         cells = (
@@ -444,6 +463,95 @@ def report(
         print("\n".join(notes))
 
 
+def median_or_none(values: list[float] | list[int]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def over(ours: float | None, reference: float | None) -> float | None:
+    """``ours / reference``, ``None`` when either is missing or the reference is 0."""
+    if ours is None or reference is None or reference == 0:
+        return None
+    return ours / reference
+
+
+def summarize(
+    args: argparse.Namespace, subjects: list[Subject], results: dict[str, Results], skipped: dict[str, str]
+) -> dict[str, Any]:
+    """The measured results as JSON-ready data (medians over rounds, the raw per-round values, ratios ours/ref)."""
+    backends: dict[str, Any] = {}
+    for subject in subjects:
+        result = results[subject.name]
+        lost, dup = lost_and_dup(subject)
+        rates = [rate for rate in result.rate if rate is not None]
+        stray = [
+            key for key in subject.receiver.counts if key not in subject.receiver.sent and not key.startswith("warm:")
+        ]
+        notes = list(subject.notes)
+        if stray:
+            notes.append(f"{len(stray)} message(s) received that were never sent")
+        if subject.receiver.error is not None:
+            notes.append(f"the subscriber failed: {subject.receiver.error!r}")
+        backends[subject.name] = {
+            "b2b_p50_ms": median_or_none(result.b2b_p50),
+            "b2b_p99_ms": median_or_none(result.b2b_p99),
+            "b2b_n": median_or_none(result.b2b_n),
+            "quiet_p50_ms": median_or_none(result.quiet_p50),
+            "quiet_p99_ms": median_or_none(result.quiet_p99),
+            "quiet_max_ms": max(result.quiet_max) if result.quiet_max else None,
+            # a throughput median only when no round timed out
+            "msgs_per_s": median_or_none(rates) if rates and len(rates) == len(result.rate) else None,
+            "throughput_timeouts": len(result.rate) - len(rates),
+            "lost": lost,
+            "dup": dup,
+            "notes": notes,
+            "samples": {
+                "b2b_p50_ms": result.b2b_p50,
+                "b2b_p99_ms": result.b2b_p99,
+                "b2b_n": result.b2b_n,
+                "quiet_p50_ms": result.quiet_p50,
+                "quiet_p99_ms": result.quiet_p99,
+                "quiet_max_ms": result.quiet_max,
+                "msgs_per_s": result.rate,
+                "received_in_throughput": result.rate_received,
+            },
+        }
+    metrics = ("b2b_p50_ms", "b2b_p99_ms", "quiet_p50_ms", "quiet_p99_ms", "msgs_per_s")
+    missing: dict[str, Any] = {}
+    pairs = [  # every pair of requested kinds; ratios None where a side was skipped or has no value
+        {
+            "ours": ours,
+            "reference": reference,
+            "ours_over_reference": {
+                metric: over(backends.get(ours, missing).get(metric), backends.get(reference, missing).get(metric))
+                for metric in metrics
+            },
+        }
+        for ours, reference in PAIRS
+        if ours in args.kinds and reference in args.kinds
+    ]
+    return {
+        "benchmark": "channels",
+        "schema": 1,
+        "quick": args.quick,
+        "params": {
+            "rounds": args.rounds,
+            "messages": args.messages,
+            "b2b_budget_s": args.b2b_budget,
+            "quiet_messages": args.quiet_messages,
+            "quiet_pause_max_s": QUIET_PAUSE,
+            "throughput": args.throughput,
+            "timeout_s": args.timeout,
+            "settle_s": args.settle,
+            "seed": args.seed,
+            "message_timeout_s": MESSAGE_TIMEOUT,
+        },
+        "kinds": list(args.kinds),
+        "backends": backends,
+        "pairs": pairs,
+        "skipped": skipped,
+    }
+
+
 async def main(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-channels-"))
     subjects: list[Subject] = []
@@ -469,6 +577,8 @@ async def main(args: argparse.Namespace) -> None:
             print(f"round {round_index + 1}/{args.rounds} done ({elapsed:.0f} s)", file=sys.stderr)
         await asyncio.sleep(args.settle)  # late messages count as received, not lost
         report(args, subjects, results, skipped)
+        if args.json:
+            args.json.write_text(json.dumps(summarize(args, subjects, results, skipped), indent=2))
     finally:
         for subject in reversed(subjects):
             try:
@@ -496,4 +606,10 @@ if __name__ == "__main__":
     parser.add_argument("--settle", type=float, default=2.0, help="seconds to wait for late messages at the end")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), type=_kinds, metavar="KIND", help=", ".join(KINDS))
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
+    parser.add_argument("--quick", action="store_true", help="smoke test: every count cut (numbers not for citing)")
+    parsed = parser.parse_args()
+    if parsed.quick:
+        for name, cap in QUICK.items():
+            setattr(parsed, name, min(getattr(parsed, name), cap))
+    asyncio.run(main(parsed))

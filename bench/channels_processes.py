@@ -2,7 +2,9 @@
 
 A subscriber process (this script with ``--subscriber``) subscribes 10 channels on the same database as the publisher
 (this process), counts its table reads while nothing is published, then reports when each message arrived. Payloads
-carry the publish time (one machine, one clock). Run: ``python bench/channels_processes.py [--kinds ...]``.
+carry the publish time (one machine, one clock). Run: ``python bench/channels_processes.py [--kinds ...]``;
+``--json PATH`` also writes the results as JSON (``scripts/bench_report.py`` reads it), ``--quick`` cuts the message
+count and the idle window to smoke-test the pipeline.
 """
 
 import argparse
@@ -26,6 +28,8 @@ from litestar_sqlspec._async import open_pool_async
 
 PG_DSN = os.environ.get("LITESTAR_SQLSPEC_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 CHANNELS = [f"quiet-{index}" for index in range(10)]
+QUICK_MESSAGES = 6
+QUICK_IDLE = 0.5
 
 
 def make_config(kind: str, where: str, table: str) -> Any:
@@ -124,9 +128,34 @@ async def main(args: argparse.Namespace) -> None:
         f"over {args.idle} s with {len(CHANNELS)} subscribed channels"
     )
     print(f"{'kind':12}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}{'idle reads/s':>15}")
+    measured: dict[str, dict[str, Any]] = {}
     for kind in args.kinds:
         found = await measure(kind, workdir, args.messages, args.idle)
+        measured[kind] = found
         print(f"{kind:12}{found['p50']:10.2f}{found['p99']:10.2f}{found['max']:10.2f}{found['idle']:15.2f}")
+    if args.json:
+        summary = {
+            "benchmark": "channels_processes",
+            "schema": 1,
+            "quick": args.quick,
+            "params": {
+                "messages": args.messages,
+                "idle_s": args.idle,
+                "channels": len(CHANNELS),
+                "pause_max_s": 0.25,
+                "seed": 0,
+            },
+            "kinds": {
+                kind: {
+                    "p50_ms": found["p50"],
+                    "p99_ms": found["p99"],
+                    "max_ms": found["max"],
+                    "idle_reads_per_s": found["idle"],
+                }
+                for kind, found in measured.items()
+            },
+        }
+        args.json.write_text(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":
@@ -138,4 +167,14 @@ if __name__ == "__main__":
         parser.add_argument("--messages", type=int, default=60)
         parser.add_argument("--idle", type=float, default=5.0)
         parser.add_argument("--kinds", nargs="+", default=["aiosqlite", "psycopg_async"])
-        asyncio.run(main(parser.parse_args()))
+        parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
+        parser.add_argument(
+            "--quick",
+            action="store_true",
+            help=f"smoke test: at most {QUICK_MESSAGES} messages, {QUICK_IDLE} s idle (numbers not for citing)",
+        )
+        parsed = parser.parse_args()
+        if parsed.quick:
+            parsed.messages = min(parsed.messages, QUICK_MESSAGES)
+            parsed.idle = min(parsed.idle, QUICK_IDLE)
+        asyncio.run(main(parsed))

@@ -10,7 +10,8 @@ Scenarios, per config kind (aiosqlite, sqlite3 with a sync handler, psycopg asyn
 - ``write``: an INSERT per request in autocommit mode; afterwards the committed rows are counted (lost writes);
 - ``plain``: a handler that touches no database, in an app with and without the plugin.
 
-Run: ``make bench`` (or ``python bench/di.py --rounds 5 --requests 2000``).
+Run: ``make bench`` (or ``python bench/di.py --rounds 5 --requests 2000``); ``--json PATH`` also writes the results
+as JSON (``scripts/bench_report.py`` reads it), ``--quick`` cuts rounds and requests to smoke-test the pipeline.
 """
 
 import argparse
@@ -46,6 +47,14 @@ from litestar_sqlspec import SQLSpecPlugin
 PG_DSN = os.environ.get("LITESTAR_SQLSPEC_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 KINDS = ("aiosqlite", "sqlite", "psycopg_async", "psycopg_sync")
 VARIANTS = ("baseline", "ours", "reference")
+VARIANT_LABELS = {
+    "baseline": "hand-written (no plugin, session from config.provide_session())",
+    "ours": "litestar-sqlspec SQLSpecPlugin",
+    "reference": "sqlspec.extensions.litestar.SQLSpecPlugin",
+}
+QUICK_ROUNDS = 2
+QUICK_REQUESTS = 100
+QUICK_OVERLOAD_CLIENTS = 6  # the reference fails (1 s pool timeout) for most clients beyond the pool's 4
 POOL_SIZE = 8
 
 
@@ -280,8 +289,8 @@ def overload_app(variant: str) -> tuple[Litestar, Any]:
     return Litestar(route_handlers=[hold], plugins=[plugin]), config
 
 
-async def overload(variant: str) -> dict[str, float]:
-    """Total time, failures and the worst event-loop stall of 16 concurrent clients on a pool of 4."""
+async def overload(variant: str, clients: int = OVERLOAD_CLIENTS) -> dict[str, float]:
+    """Total time, failures and the worst event-loop stall of ``clients`` (16) concurrent clients on a pool of 4."""
     app, _ = overload_app(variant)
     worst_lag = 0.0
     failures = 0
@@ -304,7 +313,7 @@ async def overload(variant: str) -> dict[str, float]:
         async with anyio.create_task_group() as outer:
             outer.start_soon(watch)
             async with anyio.create_task_group() as group:
-                for _ in range(OVERLOAD_CLIENTS):
+                for _ in range(clients):
                     group.start_soon(client)
             elapsed = time.perf_counter() - started
             done.set()
@@ -335,6 +344,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             print(f"round {round_index + 1}/{args.rounds} done", file=sys.stderr)
 
     report: dict[str, Any] = {
+        "benchmark": "di",
+        "schema": 1,
+        "quick": args.quick,
+        "variants": VARIANT_LABELS,
+        "unit": "requests/s",
         "machine": f"{platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}",
         "versions": {
             name: version(name) for name in ("litestar", "sqlspec", "litestar-sqlspec", "psycopg", "aiosqlite")
@@ -353,6 +367,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "ours_vs_baseline": rps["ours"] / rps["baseline"],
                 "ours_vs_reference": rps["ours"] / rps["reference"],
                 "failures": {variant: targets[kind, variant].failures[scenario] for variant in VARIANTS},
+                "samples": {variant: targets[kind, variant].results[scenario] for variant in VARIANTS},
             }
         rows["writes"] = {
             variant: {
@@ -363,7 +378,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         }
         report["kinds"][kind] = rows
     if "psycopg_sync" in args.kinds:
-        report["overload"] = {variant: await overload(variant) for variant in ("ours", "reference")}
+        clients = QUICK_OVERLOAD_CLIENTS if args.quick else OVERLOAD_CLIENTS
+        report["overload"] = {variant: await overload(variant, clients) for variant in ("ours", "reference")}
+        report["overload_params"] = {
+            "kind": "psycopg_sync",
+            "pool_size": OVERLOAD_POOL,
+            "clients": clients,
+            "hold_ms": HOLD_SECONDS * 1000,
+            "pool_timeout_s": 1,
+        }
     return report
 
 
@@ -395,8 +418,8 @@ def print_overload(report: dict[str, Any]) -> None:
     if "overload" not in report:
         return
     print(
-        f"\noverload: psycopg sync, pool {OVERLOAD_POOL}, {OVERLOAD_CLIENTS} concurrent clients holding "
-        f"the connection {HOLD_SECONDS * 1000:.0f} ms"
+        f"\noverload: psycopg sync, pool {OVERLOAD_POOL}, {report['overload_params']['clients']} concurrent clients "
+        f"holding the connection {HOLD_SECONDS * 1000:.0f} ms"
     )
     for variant, row in report["overload"].items():
         print(
@@ -412,7 +435,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     parser.add_argument("--json", type=Path, help="also write the report as JSON to this file")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke test: at most {QUICK_ROUNDS} rounds of {QUICK_REQUESTS} requests (numbers not for citing)",
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.rounds = min(args.rounds, QUICK_ROUNDS)
+        args.requests = min(args.requests, QUICK_REQUESTS)
     report = asyncio.run(run(args))
     print_report(report)
     print_overload(report)

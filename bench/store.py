@@ -2,11 +2,13 @@
 anchors, and the network round trips of each operation on PostgreSQL counted by a loopback proxy.
 
 Operations: set, get, get with renew, exists, delete; sequential ops/s, medians over interleaved rounds.
-Run: ``python bench/store.py`` (``make bench`` runs it after ``bench/di.py``).
+Run: ``python bench/store.py`` (``make bench`` runs it after ``bench/di.py``); ``--json PATH`` also writes the results
+as JSON (``scripts/bench_report.py`` reads it), ``--quick`` cuts rounds and operations to smoke-test the pipeline.
 """
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -37,6 +39,16 @@ PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_DSN = os.environ.get("LITESTAR_SQLSPEC_PG_DSN", f"postgresql://postgres@{PG_HOST}:{PG_PORT}/test")
 OPS = ("set", "get", "get_renew", "exists", "delete")
 KINDS = ("aiosqlite", "sqlite", "psycopg_async", "psycopg_sync")
+ROUND_TRIP_OPS = 50
+QUICK_ROUNDS = 1
+QUICK_OPS = 100
+QUICK_ROUND_TRIP_OPS = 10
+CONTENDER_LABELS = {
+    "ours": "litestar-sqlspec SQLSpecStore",
+    "reference": "sqlspec's per-adapter Litestar store",
+    "memory": "litestar MemoryStore (anchor)",
+    "redis": "litestar RedisStore on 127.0.0.1:6379 (anchor)",
+}
 REFERENCES: dict[str, Any] = {
     "aiosqlite": ReferenceAiosqliteStore,
     "sqlite": ReferenceSQLiteStore,
@@ -161,7 +173,9 @@ async def drop(store: Store, config: Any) -> None:
             await anyio.to_thread.run_sync(sync_drop)
 
 
-async def round_trips(kind: str, workdir: Path, counter: TurnCounter, count: int = 50) -> dict[str, dict[str, float]]:
+async def round_trips(
+    kind: str, workdir: Path, counter: TurnCounter, count: int = ROUND_TRIP_OPS
+) -> dict[str, dict[str, float]]:
     """Network round trips per operation on PostgreSQL, for this package and the reference."""
     result: dict[str, dict[str, float]] = {}
     for variant in ("ours", "reference"):
@@ -192,11 +206,13 @@ async def main(args: argparse.Namespace) -> None:
         stores[kind, "ours"] = (SQLSpecStore(ours_config), ours_config)
         stores[kind, "reference"] = (REFERENCES[kind](ref_config), ref_config)
     anchors: dict[str, Store] = {"memory": MemoryStore()}
+    skipped: dict[str, str] = {}
     redis = Redis.from_url("redis://127.0.0.1:6379/15")
     try:
         await redis.ping()
         anchors["redis"] = RedisStore(redis, namespace=f"bench{uuid.uuid4().hex[:6]}")
     except Exception as exc:
+        skipped["redis"] = f"no Redis anchor: {exc}"
         print(f"(no Redis anchor: {exc})", file=sys.stderr)
     for store, config in stores.values():
         await prepare(store, config)
@@ -215,7 +231,10 @@ async def main(args: argparse.Namespace) -> None:
 
     counter = TurnCounter()
     await counter.start()
-    trips = {kind: await round_trips(kind, workdir, counter) for kind in args.kinds if kind.startswith("psycopg")}
+    trip_ops = QUICK_ROUND_TRIP_OPS if args.quick else ROUND_TRIP_OPS
+    trips = {
+        kind: await round_trips(kind, workdir, counter, trip_ops) for kind in args.kinds if kind.startswith("psycopg")
+    }
     await counter.stop()
 
     for store, config in stores.values():
@@ -238,6 +257,39 @@ async def main(args: argparse.Namespace) -> None:
         print(f"\nround trips per operation on PostgreSQL ({kind})")
         for variant, per_op in per_variant.items():
             print(f"  {variant:10}" + "".join(f"{op}={count:.1f}  " for op, count in per_op.items()))
+    if args.json:
+        summary = {
+            "benchmark": "store",
+            "schema": 1,
+            "quick": args.quick,
+            "unit": "operations/s",
+            "params": {
+                "ops": args.ops,
+                "rounds": args.rounds,
+                "concurrency": args.concurrency,
+                "mode": mode,
+                "kinds": list(args.kinds),
+                "value_bytes": 256,
+                "round_trip_ops": trip_ops,
+            },
+            "operations": list(OPS),
+            "contenders": CONTENDER_LABELS,
+            "names": names,
+            "anchors": list(anchors),
+            "skipped": skipped,
+            "ops_per_second": {name: {op: statistics.median(results[name][op]) for op in OPS} for name in names},
+            "samples": results,
+            "ratios": {
+                kind: {
+                    op: statistics.median(results[f"{kind}/ours"][op])
+                    / statistics.median(results[f"{kind}/reference"][op])
+                    for op in OPS
+                }
+                for kind in args.kinds
+            },
+            "round_trips": trips,
+        }
+        args.json.write_text(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":
@@ -246,4 +298,14 @@ if __name__ == "__main__":
     parser.add_argument("--ops", type=int, default=1000)
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     parser.add_argument("--concurrency", type=int, default=1, help="tasks running operations at once (e.g. 32)")
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke test: at most {QUICK_ROUNDS} round of {QUICK_OPS} operations (numbers not for citing)",
+    )
+    parsed = parser.parse_args()
+    if parsed.quick:
+        parsed.rounds = min(parsed.rounds, QUICK_ROUNDS)
+        parsed.ops = min(parsed.ops, QUICK_OPS)
+    asyncio.run(main(parsed))
