@@ -20,6 +20,7 @@ from sqlspec.exceptions import ImproperConfigurationError
 from litestar_sqlspec import _compat_async, _compat_sync
 from litestar_sqlspec._async import AsyncConnectionLease, close_pool_async, open_pool_async
 from litestar_sqlspec._sync import SyncConnectionLease, close_pool_sync, open_pool_sync
+from litestar_sqlspec.pool_facts import connection_lost, idle_check
 from litestar_sqlspec.settings import ConfigSettings, read_settings
 from litestar_sqlspec.sqlite_checkout import SqliteCheckoutPool
 from litestar_sqlspec.transactions import has_open_transaction
@@ -239,6 +240,18 @@ class ConfigRuntime:
         finally:
             if self._limiter is not None:
                 self._limiter.release()
+        if connection_lost(lease.connection):
+            await self._replace_dead_idle_connections()
+
+    async def _replace_dead_idle_connections(self) -> None:
+        check = idle_check(self.config.connection_instance)
+        if check is None:
+            return
+        logger.warning("%s: a connection was lost; checking the pool's idle connections", self.settings.label)
+        try:
+            await self._flavour.run(check)
+        except Exception:
+            logger.warning("%s: checking the pool's idle connections failed", self.settings.label, exc_info=True)
 
     async def provide_pool(self, state: State) -> Any:
         """Dependency provider of the pool."""

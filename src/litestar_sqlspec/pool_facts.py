@@ -1,8 +1,9 @@
 """What the plugin knows about particular pools, kept out of the flavour layers."""
 
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ("connections_at_startup", "worker_threads")
+__all__ = ("connection_lost", "connections_at_startup", "idle_check", "worker_threads")
 
 _AIOSQLITE_DEFAULT_POOL_SIZE = 5  # sqlspec's AiosqliteConfig: ``connection_config.get("pool_size") or 5``
 _DEFAULT_WORKER_THREADS = 4
@@ -31,3 +32,20 @@ def worker_threads(config: Any, *, single_writer: bool) -> int:
         return 1
     size = config.connection_config.get("max_size", config.connection_config.get("max"))
     return size if isinstance(size, int) and size > 0 else _DEFAULT_WORKER_THREADS
+
+
+def connection_lost(connection: Any) -> bool:
+    """Whether a driver connection is known to be dead (psycopg: ``broken``, or closed under the driver's feet)."""
+    return bool(getattr(connection, "broken", False))
+
+
+def idle_check(pool: Any) -> Callable[[], Any] | None:
+    """The pool's "test every idle connection, replace the dead ones" method, where it has one (psycopg_pool).
+
+    When the server dropped one connection (a restart, a failover, ``pg_terminate_backend``) it usually dropped all of
+    them: checking the idle ones after the first loss keeps the next requests from each finding a dead connection.
+    """
+    if type(pool).__module__.startswith("psycopg_pool"):
+        check: Callable[[], Any] = pool.check
+        return check
+    return None

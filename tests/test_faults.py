@@ -1,0 +1,102 @@
+"""PostgreSQL drops connections (``pg_terminate_backend``): requests fail cleanly, nothing half-done is kept, the pool
+heals, and the next requests succeed."""
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from litestar import Litestar, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.testing import TestClient
+from sqlspec.adapters.psycopg import PsycopgAsyncConfig, PsycopgSyncConfig
+from sqlspec.driver import AsyncDriverAdapterBase, SyncDriverAdapterBase
+
+from litestar_sqlspec import SQLSpecPlugin
+from tests.apps import make_app
+from tests.databases import Database, make_database
+
+pytestmark = pytest.mark.postgres
+
+POOL_SIZE = 5
+
+
+@pytest.fixture(params=["psycopg_async", "psycopg_sync"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    database = make_database(request.param, tmp_path)
+    database.setup()
+    yield database
+    database.teardown()
+
+
+def _app(database: Database) -> tuple[Litestar, SQLSpecPlugin, Any, str]:
+    """An app whose pooled connections carry an application name of their own, so that only they are killed."""
+    application = f"faults_{uuid.uuid4().hex[:8]}"
+    config_type = PsycopgAsyncConfig if database.kind == "psycopg_async" else PsycopgSyncConfig
+    dsn = database.config().connection_config["conninfo"]
+    config = config_type(
+        connection_config={"conninfo": f"{dsn}?application_name={application}", "min_size": POOL_SIZE},
+        extension_config={"litestar": {"commit_mode": "autocommit"}},
+    )
+    insert = database.insert_sql()
+    suicide = "SELECT pg_terminate_backend(pg_backend_pid())"
+
+    @post("/items/{name:str}")
+    async def add(name: FromPath[str], db_session: NamedDependency[AsyncDriverAdapterBase]) -> None:
+        await db_session.execute(insert, {"name": name})
+
+    @post("/dies-midway/{name:str}")
+    async def dies(name: FromPath[str], db_session: NamedDependency[AsyncDriverAdapterBase]) -> None:
+        await db_session.execute(insert, {"name": name})
+        await db_session.execute(suicide)
+
+    @post("/items/{name:str}", sync_to_thread=True)
+    def add_sync(name: FromPath[str], db_session: NamedDependency[SyncDriverAdapterBase]) -> None:
+        db_session.execute(insert, {"name": name})
+
+    @post("/dies-midway/{name:str}", sync_to_thread=True)
+    def dies_sync(name: FromPath[str], db_session: NamedDependency[SyncDriverAdapterBase]) -> None:
+        db_session.execute(insert, {"name": name})
+        db_session.execute(suicide)
+
+    handlers = [add, dies] if config.is_async else [add_sync, dies_sync]
+    app, plugin = make_app(config, route_handlers=handlers)
+    return app, plugin, config, application
+
+
+def _kill_all(application: str, dsn: str) -> int:
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+            (application,),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_connection_killed_mid_request_fails_that_request_only(database: Database) -> None:
+    app, plugin, config, _ = _app(database)
+    with TestClient(app) as client:
+        assert client.post("/items/before").status_code == 201
+        response = client.post("/dies-midway/half-done")
+        assert response.status_code == 500
+        assert [client.post(f"/items/after{number}").status_code for number in range(10)] == [201] * 10
+        assert database.checked_out(plugin, config) == 0
+    assert database.names() == sorted(["before", *(f"after{number}" for number in range(10))])  # no "half-done"
+
+
+def test_the_server_dropping_every_connection_costs_one_request(database: Database) -> None:
+    """After the first lost connection the plugin has the pool test its idle ones: the dead are replaced at once,
+    instead of failing one request each."""
+    app, plugin, config, application = _app(database)
+    dsn = database.config().connection_config["conninfo"]
+    with TestClient(app) as client:
+        assert [client.post(f"/items/warm{number}").status_code for number in range(3)] == [201] * 3
+        assert _kill_all(application, dsn) == POOL_SIZE
+        statuses = [client.post(f"/items/next{number}").status_code for number in range(POOL_SIZE * 2)]
+        assert statuses == [500] + [201] * (POOL_SIZE * 2 - 1)
+        assert database.checked_out(plugin, config) == 0
+    assert len(database.names()) == 3 + POOL_SIZE * 2 - 1

@@ -1,0 +1,139 @@
+"""Several uvicorn worker processes on one PostgreSQL database: a session made through one worker is read through
+every other, and a channel message published through any worker reaches the websockets of all of them exactly once."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from tests.databases import require_postgres
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def dsn() -> Iterator[str]:
+    """The test database, with a schema of its own (the app creates its store and channels tables there)."""
+    server = require_postgres()
+    schema = f"scale_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{server}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@contextmanager
+def _workers(dsn: str, count: int, log: Path) -> Iterator[str]:
+    port = _free_port()
+    command = [sys.executable, "-m", "uvicorn", "tests.scale_out.app:app", "--port", str(port)]
+    with log.open("ab") as output:
+        server = subprocess.Popen(
+            [*command, "--workers", str(count), "--log-level", "warning"],
+            cwd=ROOT,
+            env={**os.environ, "SCALE_OUT_DSN": dsn},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/me", timeout=2).status_code == 200:
+                    break
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(log.read_text())
+            time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _answers_from_every_worker(base: str, count: int, cookies: httpx.Cookies | None = None) -> dict[int, Any]:
+    """``GET /me`` on new connections until each of ``count`` workers has answered: ``{pid: its session}``."""
+    seen: dict[int, Any] = {}
+
+    def ask(_: int) -> dict[str, Any]:
+        with httpx.Client(cookies=cookies, timeout=10) as client:  # a new connection each time
+            response = client.get(f"{base}/me")
+            response.raise_for_status()
+            body: dict[str, Any] = response.json()
+            return body
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(40):
+            for body in pool.map(ask, range(16)):
+                seen[body["pid"]] = body["session"]
+            if len(seen) == count:
+                return seen
+    raise AssertionError(f"only workers {sorted(seen)} answered 640 requests; {count} expected")
+
+
+def _subscribers_on_every_worker(base: str, count: int, stack: ExitStack) -> list[ClientConnection]:
+    url = base.replace("http://", "ws://") + "/events"
+    sockets: list[ClientConnection] = []
+    pids: set[int] = set()
+    for _ in range(200):
+        client = stack.enter_context(connect(url, open_timeout=10))
+        pids.add(json.loads(client.recv(timeout=10))["pid"])
+        sockets.append(client)
+        if len(pids) == count and len(sockets) >= 2 * count:
+            return sockets
+    raise AssertionError(f"websockets reached only workers {sorted(pids)}; {count} expected")
+
+
+@pytest.mark.parametrize("count", [2, 4])
+def test_sessions_and_channels_span_every_worker(dsn: str, count: int, tmp_path: Path) -> None:
+    with _workers(dsn, count, tmp_path / "uvicorn.log") as base:
+        first_pids = _answers_from_every_worker(base, count)
+        assert all(session == {} for session in first_pids.values())
+
+        login = httpx.post(f"{base}/login", json={"user": "ada"}, timeout=10)
+        assert login.status_code == 201
+        sessions = _answers_from_every_worker(base, count, cookies=login.cookies)
+        assert sessions == {pid: {"user": "ada"} for pid in first_pids}  # made by one worker, read by all
+
+        with ExitStack() as stack:
+            sockets = _subscribers_on_every_worker(base, count, stack)
+            sent = [f"message {number} {uuid.uuid4().hex}" for number in range(20)]
+            publishers: set[int] = set()
+            with httpx.Client(timeout=10) as client:
+                for text in sent:
+                    response = client.post(f"{base}/publish", json={"text": text}, headers={"connection": "close"})
+                    assert response.status_code == 201
+                    publishers.add(response.json())
+            for subscriber in sockets:
+                received = [subscriber.recv(timeout=15) for _ in sent]
+                assert received == [text.encode() for text in sent]  # all, once, in order
+                with pytest.raises(TimeoutError):
+                    subscriber.recv(timeout=0.3)  # and nothing more
+            assert len(publishers) >= 1
