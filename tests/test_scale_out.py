@@ -52,7 +52,7 @@ def _workers(dsn: str, count: int, log: Path) -> Iterator[str]:
     command = [sys.executable, "-m", "uvicorn", "tests.scale_out.app:app", "--port", str(port)]
     with log.open("ab") as output:
         server = subprocess.Popen(
-            [*command, "--workers", str(count), "--log-level", "warning"],
+            [*command, "--workers", str(count), "--log-level", "warning", "--timeout-graceful-shutdown", "5"],
             cwd=ROOT,
             env={**os.environ, "SCALE_OUT_DSN": dsn},
             stdout=output,

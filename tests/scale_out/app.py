@@ -2,11 +2,13 @@
 server-side session in the SQL store, and a websocket that forwards every message of channel ``events``."""
 
 import os
+from contextlib import suppress
 from typing import Any
 
 from litestar import Litestar, Request, WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
+from litestar.exceptions import WebSocketDisconnect
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.params import JSONBody
 from sqlspec import SQLSpec
@@ -47,8 +49,10 @@ async def events(socket: WebSocket[Any, Any, Any], channels: NamedDependency[Cha
     await socket.accept()
     async with channels.start_subscription(["events"]) as subscriber:
         await socket.send_json({"pid": os.getpid()})  # the subscription is live once this is sent
-        async for message in subscriber.iter_events():
-            await socket.send_bytes(message)
+        async with subscriber.run_in_background(socket.send_bytes):
+            with suppress(WebSocketDisconnect):
+                while True:
+                    await socket.receive_data(mode="text")  # until the client goes
 
 
 app = Litestar(
