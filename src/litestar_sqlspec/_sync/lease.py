@@ -10,6 +10,7 @@ from typing import Any
 from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
 from sqlspec.driver import SyncDriverAdapterBase
 
+from litestar_sqlspec.released import ReleasedConnection
 from litestar_sqlspec.transactions import has_open_transaction
 
 __all__ = ("SyncConnectionLease",)
@@ -81,9 +82,16 @@ class SyncConnectionLease:
                 context.__exit__(type(exc), exc, exc.__traceback__)
             except Exception:
                 logger.debug("releasing a connection after a failed transaction end also failed", exc_info=True)
+            self._forget_connection()
             if commit:
                 raise
             logger.warning("rollback failed; the connection was released as broken", exc_info=True)
             return
         context.__exit__(None, None, None)
         self._context = None
+        self._forget_connection()
+
+    def _forget_connection(self) -> None:
+        # The driver may outlive the request (a background task, a streamed body) while the connection serves others.
+        if self._driver is not None:
+            self._driver.connection = ReleasedConnection(type(self.config).__name__)
