@@ -16,6 +16,8 @@ from tests.channel_helpers import wait_until_delivered
 README = Path(__file__).resolve().parent.parent / "README.md"
 STORE_DOCS = README.parent / "docs" / "store.md"
 CHANNELS_DOCS = README.parent / "docs" / "channels.md"
+TRANSACTIONS_DOCS = README.parent / "docs" / "transactions.md"
+SYNC_ASYNC_DOCS = README.parent / "docs" / "sync-async.md"
 
 
 def run_example(document: Path, heading: str, name: str, monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
@@ -71,3 +73,40 @@ def test_the_channels_docs_example_streams_published_messages(tmp_path: Path, mo
             assert socket.receive_text(timeout=5) == "before"  # history
             assert client.post("/chat", json={"text": "live"}).status_code == 201
             assert socket.receive_text(timeout=5) == "live"
+
+
+def test_a_deferred_constraint_failing_at_commit_is_a_409_and_keeps_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    module = run_example(TRANSACTIONS_DOCS, "### A commit that fails", "transactions_commit_example", monkeypatch)
+    with sqlite3.connect(tmp_path / "books.db") as connection:
+        connection.execute("INSERT INTO author (id) VALUES (1)")
+    with TestClient(module.app) as client:
+        response = client.post("/books/42")
+        assert (response.status_code, response.json()) == (409, {"status_code": 409, "detail": "Conflict"})
+        assert client.post("/books/1").status_code == 201  # the pool is healthy afterwards
+    with sqlite3.connect(tmp_path / "books.db") as connection:
+        assert connection.execute("SELECT author_id FROM book").fetchall() == [(1,)]
+
+
+def test_a_guard_and_the_handler_share_the_requests_connection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with sqlite3.connect("app.db") as connection:
+        connection.execute("CREATE TABLE app_user (name TEXT PRIMARY KEY, visits INTEGER NOT NULL DEFAULT 0)")
+        connection.execute("INSERT INTO app_user (name) VALUES ('ada')")
+    module = run_example(TRANSACTIONS_DOCS, "## On-demand access", "transactions_guard_example", monkeypatch)
+    with TestClient(module.app) as client:
+        assert client.post("/visits", headers={"x-user": "ada"}).status_code == 201
+        assert client.post("/visits", headers={"x-user": "eve"}).status_code == 401
+        assert module.db.connection_instance.checked_out() == 0
+    with sqlite3.connect(tmp_path / "app.db") as connection:
+        assert connection.execute("SELECT visits FROM app_user").fetchall() == [(1,)]
+
+
+def test_the_mixing_example_serves_an_async_and_a_sync_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    module = run_example(SYNC_ASYNC_DOCS, "## Mixing configs in one app", "sync_async_mixing_example", monkeypatch)
+    with TestClient(module.app) as client:
+        assert client.get("/app").json() == 1
+        assert client.get("/reports").json() == 2

@@ -159,7 +159,8 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         _check_options(label, history, poll_interval, max_payload_bytes, output_queue_capacity)
         options = extension_options(config)
         configured = options.get("channels_table", True)
-        table = table_name or (DEFAULT_CHANNELS_TABLE if configured is True or configured is None else configured)
+        default = DEFAULT_CHANNELS_TABLE if configured is True or configured is None else configured
+        table = default if table_name is None else table_name
         self.config = config
         self.table_name = table
         self.history = history

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from sqlspec.exceptions import ImproperConfigurationError
 
-from litestar_sqlspec.settings import config_label
+from litestar_sqlspec.settings import TABLE_NAME, config_label
 
 __all__ = (
     "ORA_NAME_IN_USE",
@@ -27,8 +27,6 @@ __all__ = (
     "store_statements_for",
     "validate_table_name",
 )
-
-_TABLE_NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +219,7 @@ class NamedDialect(Protocol):
 
 def validate_table_name(table: Any, dialect: NamedDialect, label: str) -> str:
     """Return ``table`` when it is a (optionally schema-qualified) identifier within the dialect's length limit."""
-    if not isinstance(table, str) or not _TABLE_NAME.match(table):
+    if not isinstance(table, str) or not TABLE_NAME.fullmatch(table):
         msg = (
             f"{label}: table name {table!r} is invalid; allowed: letters, digits and underscores, not starting with a "
             "digit, optionally prefixed by 'schema.'"

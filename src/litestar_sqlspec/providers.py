@@ -496,7 +496,9 @@ class _FilterPlan:
 
     def _sort_fields(self) -> _SortFields:
         aliases = self.config.get("sort_field_aliases") or {}
-        if not isinstance(aliases, Mapping) or not all(isinstance(a, str) and a for a in aliases):
+        if not isinstance(aliases, Mapping) or not all(
+            isinstance(alias, str) and alias and isinstance(column, str) for alias, column in aliases.items()
+        ):
             msg = f"FilterConfig sort_field_aliases must map non-empty query values to columns, got {aliases!r}"
             raise ImproperConfigurationError(msg)
         columns = self._columns("sort_field", self.config["sort_field"])
@@ -580,12 +582,15 @@ class _FilterPlan:
         if not isinstance(items, (list, tuple, set)):
             msg = f"FilterConfig choice_fields must be a ChoiceField or a list of them, got {value!r}"
             raise ImproperConfigurationError(msg)
-        specs: list[_FilterSpec] = []
-        for item in sorted(items, key=lambda each: each if isinstance(each, str) else each.name):
+        choices: list[ChoiceField] = []
+        for item in items:
             choice = ChoiceField(item, []) if isinstance(item, str) else item
             if not isinstance(choice, ChoiceField):
                 msg = f"FilterConfig choice_fields: {item!r} is neither a column name nor a ChoiceField"
                 raise ImproperConfigurationError(msg)
+            choices.append(choice)
+        specs: list[_FilterSpec] = []
+        for choice in sorted(choices, key=lambda each: str(each.name)):
             _check_column("choice_fields", choice.name)
             part = _key_part(choice.name)
             specs.append(
@@ -654,8 +659,8 @@ def normalize_choice_field_types(choices: list[Any] | tuple[Any, ...] | type[Enu
     given: Any = choices
     if isinstance(given, type) and issubclass(given, Enum):
         return given
-    if not isinstance(given, (list, tuple)) or not given:
-        msg = f"ChoiceField: choices must be a non-empty list/tuple or an Enum class, got {given!r}"
+    if not isinstance(given, (list, tuple)) or not given or not all(isinstance(each, Hashable) for each in given):
+        msg = f"ChoiceField: choices must be a non-empty list/tuple of values or an Enum class, got {given!r}"
         raise ImproperConfigurationError(msg)
     return Literal.__getitem__(tuple(given))
 
@@ -706,6 +711,11 @@ def _hashable(value: Any) -> Hashable:
         return (type(value).__name__, *(_hashable(item) for item in value))
     if isinstance(value, (set, frozenset)):
         return ("set", frozenset(_hashable(item) for item in value))
-    if isinstance(value, Hashable):
-        return value
-    return ("repr", type(value), repr(value))
+    if isinstance(value, ChoiceField):
+        choices = value.choices
+        return ("ChoiceField", _hashable(value.name), choices if isinstance(choices, type) else _hashable(choices))
+    try:
+        hash(value)
+    except TypeError:
+        return ("repr", type(value), repr(value))
+    return cast("Hashable", value)

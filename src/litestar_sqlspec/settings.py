@@ -2,6 +2,7 @@
 
 import difflib
 import keyword
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -196,6 +197,21 @@ def _interval(label: str, value: Any) -> float | None:
     return float(value)
 
 
+TABLE_NAME = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*")
+"""A table name the store and channels accept: an identifier, optionally schema-qualified (matched in full)."""
+
+
+def _table_option(label: str, options: dict[str, Any], name: str) -> None:
+    value = options.get(name)
+    if value is None or isinstance(value, bool) or (isinstance(value, str) and TABLE_NAME.fullmatch(value)):
+        return
+    raise _fail(
+        label,
+        f"{name}={value!r} must be True, False or a table name (letters, digits and underscores, not starting "
+        "with a digit, optionally prefixed by 'schema.')",
+    )
+
+
 _HEADER_HINT = "is not a valid HTTP header name (a non-empty token such as 'x-request-id')"
 
 
@@ -235,6 +251,8 @@ def read_settings(config: Any) -> ConfigSettings:
     for name in _BOOL_KEYS:
         if name in options and not isinstance(options[name], bool):
             raise _fail(label, f"{name}={options[name]!r} must be a bool")
+    _table_option(label, options, "session_table")
+    _table_option(label, options, "channels_table")
 
     raw_mode = options.get("commit_mode", DEFAULT_COMMIT_MODE)
     try:

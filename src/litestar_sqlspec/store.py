@@ -53,6 +53,11 @@ def _validate_namespace(namespace: Any) -> str:
             f"nested namespaces) or NUL, and is limited to {_MAX_NAMESPACE_LENGTH} characters"
         )
         raise ValueError(msg)
+    try:
+        namespace.encode()
+    except UnicodeEncodeError:
+        msg = f"store namespace {namespace!r} is invalid: it must be encodable as UTF-8 (no lone surrogates)"
+        raise ValueError(msg) from None
     return namespace
 
 
