@@ -15,22 +15,14 @@ import pytest
 from litestar.testing import TestClient
 
 from tests.databases import require_postgres
+from tests.servers import litestar_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = {"accept": "text/html"}
 
 
 def _upgrade(env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "litestar", "--app", "demo.app:app", "database", "upgrade", "--no-prompt"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    litestar_cli("demo.app:app", env, "database", "upgrade", "--no-prompt")
 
 
 def _load_demo(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> ModuleType:

@@ -3,13 +3,8 @@ the session and the chat history. Served by uvicorn after `litestar database upg
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,9 +15,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.servers import free_port, litestar_cli, serving
+
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
-ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [
     pytest.mark.browser,
@@ -31,56 +27,6 @@ pytestmark = [
         reason="needs Debian's chromium and chromium-driver (.ci/run installs them)",
     ),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _litestar(env: dict[str, str], *args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "litestar", "--app", "demo.app:app", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-@contextmanager
-def _serving(env: dict[str, str], port: int, log: Path) -> Iterator[str]:
-    with log.open("ab") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "demo.app:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/notes", timeout=2):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(log.read_text()) from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        server.terminate()
-        with suppress(subprocess.TimeoutExpired):
-            server.wait(timeout=10)
-        if server.poll() is None:
-            server.kill()
-            server.wait()
 
 
 @contextmanager
@@ -121,10 +67,14 @@ def _chat_lines(driver: WebDriver) -> list[str]:
 def test_two_browsers_chat_live_and_a_restart_keeps_the_session(tmp_path: Path) -> None:
     env = {**os.environ, "DEMO_DATABASE": str(tmp_path / "demo.db")}
     env.pop("DATABASE_URL", None)
-    _litestar(env, "database", "upgrade", "--no-prompt")
-    port = _free_port()
+    litestar_cli("demo.app:app", env, "database", "upgrade", "--no-prompt")
+    port = free_port()
+
+    def serve() -> AbstractContextManager[str]:
+        return serving("demo.app:app", env, tmp_path / "server.log", port=port, ready="/api/notes")
+
     with _browser() as alice, _browser() as bob:
-        with _serving(env, port, tmp_path / "server.log") as base:
+        with serve() as base:
             _sign_in(alice, base, "alice")
             _sign_in(bob, base, "bob")
 
@@ -142,7 +92,9 @@ def test_two_browsers_chat_live_and_a_restart_keeps_the_session(tmp_path: Path) 
             assert "<b>buy milk</b>" in notes[0]  # shown as text, never as markup
             assert "by alice" in notes[0]
 
-        with _serving(env, port, tmp_path / "server.log") as base:  # a new server process on the same database file
+        with serving(
+            "demo.app:app", env, tmp_path / "server.log", port=port, ready="/api/notes"
+        ) as base:  # a new server process on the same database file
             alice.get(f"{base}/")
             assert alice.find_element(By.ID, "user").text == "alice"
             _wait_live(alice)

@@ -2,15 +2,10 @@
 every other, and a channel message published through any worker reaches the websockets of all of them exactly once."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +15,9 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from tests.databases import require_postgres
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.servers import serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -44,38 +32,6 @@ def dsn() -> Iterator[str]:
     finally:
         with psycopg.connect(server, autocommit=True) as connection:
             connection.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
-@contextmanager
-def _workers(dsn: str, count: int, log: Path) -> Iterator[str]:
-    port = _free_port()
-    command = [sys.executable, "-m", "uvicorn", "tests.scale_out.app:app", "--port", str(port)]
-    with log.open("ab") as output:
-        server = subprocess.Popen(
-            [*command, "--workers", str(count), "--log-level", "warning", "--timeout-graceful-shutdown", "5"],
-            cwd=ROOT,
-            env={**os.environ, "SCALE_OUT_DSN": dsn},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/me", timeout=2).status_code == 200:
-                    break
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(log.read_text())
-            time.sleep(0.1)
-        yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def _answers_from_every_worker(base: str, count: int, cookies: httpx.Cookies | None = None) -> dict[int, Any]:
@@ -113,7 +69,8 @@ def _subscribers_on_every_worker(base: str, count: int, stack: ExitStack) -> lis
 
 @pytest.mark.parametrize("count", [2, 4])
 def test_sessions_and_channels_span_every_worker(dsn: str, count: int, tmp_path: Path) -> None:
-    with _workers(dsn, count, tmp_path / "uvicorn.log") as base:
+    app, env = "tests.scale_out.app:app", {"SCALE_OUT_DSN": dsn}
+    with serving(app, env, tmp_path / "uvicorn.log", workers=count, ready="/me") as base:
         first_pids = _answers_from_every_worker(base, count)
         assert all(session == {} for session in first_pids.values())
 
