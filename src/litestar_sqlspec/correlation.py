@@ -8,6 +8,8 @@ same header to the responses Litestar makes without running the app's middleware
 errors raised by middleware).
 """
 
+import functools
+import os
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
@@ -16,7 +18,7 @@ from litestar.config.app import AppConfig
 from litestar.middleware import DefineMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlspec.exceptions import ImproperConfigurationError
-from sqlspec.utils.correlation import CorrelationContext
+from sqlspec.utils.correlation import correlation_id_var
 
 __all__ = (
     "CORRELATION_STATE_KEY",
@@ -29,6 +31,7 @@ __all__ = (
     "add_correlation",
     "extract_correlation_id",
     "is_header_name",
+    "new_correlation_id",
 )
 
 CORRELATION_STATE_KEY = "sqlspec_correlation_id"
@@ -109,17 +112,30 @@ def extract_correlation_id(
     Returns:
         The correlation id, or ``None`` when no header carries a usable one.
     """
-    wanted = set(names)
+    wanted = _as_bytes(names)
     values: dict[str, list[str]] = {}
     for raw_name, raw_value in headers:
-        name = raw_name.decode("latin-1").lower()
-        if name in wanted:
-            values.setdefault(name, []).append(raw_value.decode("latin-1"))
+        name_bytes = raw_name.lower()
+        if name_bytes in wanted:
+            values.setdefault(name_bytes.decode("latin-1"), []).append(raw_value.decode("latin-1"))
     for name in names:
         for raw in values.get(name, ()):
             if (value := _usable(name, raw, max_length)) is not None:
                 return value
     return None
+
+
+_ECHOED_KEY = "_sqlspec_correlation_echoed"  # set in the scope's state by the middleware once it added the header
+
+
+@functools.cache
+def _as_bytes(names: Sequence[str]) -> frozenset[bytes]:
+    return frozenset(name.encode("latin-1") for name in names)
+
+
+def new_correlation_id() -> str:
+    """A new random id: 128 bits from the OS, as 32 hex digits (cheaper than building a ``uuid.UUID``)."""
+    return os.urandom(16).hex()
 
 
 def _scope_correlation_id(scope: Scope, names: Sequence[str], max_length: int) -> str:
@@ -130,15 +146,16 @@ def _scope_correlation_id(scope: Scope, names: Sequence[str], max_length: int) -
         return existing
     correlation_id = extract_correlation_id(scope.get("headers") or (), names, max_length=max_length)
     if correlation_id is None:
-        correlation_id = CorrelationContext.generate()
+        correlation_id = new_correlation_id()
     state[CORRELATION_STATE_KEY] = correlation_id
     return correlation_id
 
 
 def _with_header(message: Message, name: bytes, value: str) -> None:
     headers: list[tuple[bytes, bytes]] = list(cast("Iterable[tuple[bytes, bytes]]", message.get("headers") or ()))
-    if any(key.lower() == name for key, _ in headers):
-        return
+    for key, _ in headers:
+        if key.lower() == name:
+            return
     headers.append((name, value.encode("latin-1")))
     message["headers"] = headers  # type: ignore[typeddict-unknown-key]
 
@@ -172,7 +189,7 @@ class CorrelationMiddleware:
     """ASGI middleware that gives every HTTP and WebSocket connection a correlation id.
 
     The id is the first usable value among the request headers ``headers`` (see ``extract_correlation_id``), else
-    a new one from ``CorrelationContext.generate()``. It is bound to sqlspec's ``CorrelationContext`` while the
+    a new one from ``new_correlation_id()``. It is bound to sqlspec's ``CorrelationContext`` while the
     request runs (the previous id is restored afterwards), kept in ``scope["state"]`` under
     ``CORRELATION_STATE_KEY``, and, for HTTP, added to the response as ``response_header`` unless the response
     already has that header. When the scope's state already holds an id (an outer instance set it), that id is used.
@@ -210,16 +227,20 @@ class CorrelationMiddleware:
             return
         correlation_id = _scope_correlation_id(scope, self._headers, self._max_length)
         if scope_type == "http":
-            send = self._echoing(send, correlation_id)
-        with CorrelationContext.context(correlation_id):
+            send = self._echoing(scope, send, correlation_id)
+        token = correlation_id_var.set(correlation_id)  # CorrelationContext's variable, restored afterwards
+        try:
             await self._app(scope, receive, send)
+        finally:
+            correlation_id_var.reset(token)
 
-    def _echoing(self, send: Send, correlation_id: str) -> Send:
+    def _echoing(self, scope: Scope, send: Send, correlation_id: str) -> Send:
         name = self._response_header
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 _with_header(message, name, correlation_id)
+                scope["state"][_ECHOED_KEY] = True
             await send(message)
 
         return send_with_id
@@ -253,7 +274,7 @@ class CorrelationSendHook:
 
     async def __call__(self, message: Message, scope: Scope) -> None:
         """Add the header to an ``http.response.start`` message that has none."""
-        if message["type"] != "http.response.start":
+        if message["type"] != "http.response.start" or scope["state"].pop(_ECHOED_KEY, False):
             return
         _with_header(message, self._response_header, _scope_correlation_id(scope, self._headers, self._max_length))
 
