@@ -113,8 +113,8 @@ async def test_500_concurrent_requests_through_a_pool_of_5(kind: str) -> None:
 
 
 async def test_50_concurrent_writers_to_the_same_keys_lose_nothing(tmp_path: Path) -> None:
-    """Each writer sets its own value of 5 shared keys, 20 times: every read returns a value one writer wrote,
-    the last write of each key wins, nothing errors, and delete_expired keeps the table at the live keys."""
+    """Each of 50 writers sets its own value of 5 shared keys, 20 times, reading each back: every read returns a value
+    some writer wrote, nothing errors, and delete_expired brings the table back to the live keys."""
     database = make_database("psycopg_async", tmp_path)
     from tests.databases import close_pool, open_pool
 

@@ -70,9 +70,9 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
             # AUTOINCREMENT: ids are never reused, even after every row was deleted
             "CREATE TABLE IF NOT EXISTS {table} (id INTEGER PRIMARY KEY AUTOINCREMENT, channel_key TEXT NOT NULL, "
             "payload BLOB NOT NULL, created_at REAL NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS {index} ON {table} (channel_key, id)",
+            "CREATE INDEX IF NOT EXISTS {schema_index} ON {bare} (channel_key, id)",
         ),
-        table_exists="SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = :table",
+        table_exists="SELECT COUNT(*) FROM {schema_prefix}sqlite_master WHERE type = 'table' AND name = '{bare}'",
         publish=(
             "INSERT INTO {table} (channel_key, payload, created_at) "
             "SELECT value, :payload, :now FROM json_each(:keys) ORDER BY key",
@@ -181,9 +181,14 @@ def channel_statements_for(config: Any, table: Any, *, synchronous_commit: bool 
         raise ImproperConfigurationError(msg)
     table = validate_table_name(table, dialect, label)
     bare = table.rsplit(".", 1)[-1]
+    index = f"{bare[: dialect.max_identifier_length - 8]}_key_idx"
+    schema_prefix = table[: -len(bare)]  # "schema." or ""
     names = {
         "table": table,
-        "index": f"{bare[: dialect.max_identifier_length - 8]}_key_idx",
+        "bare": bare,
+        "index": index,
+        "schema_prefix": schema_prefix,
+        "schema_index": f"{schema_prefix}{index}",
         "wanted": dialect.wanted,
         "limit": dialect.limit,
         "relaxed": "" if synchronous_commit else dialect.relaxed_commit,
@@ -202,7 +207,7 @@ def channel_statements_for(config: Any, table: Any, *, synchronous_commit: bool 
         keys_as=dialect.keys_as,
         create_table=tuple(fill(statement) for statement in dialect.create_table),
         drop_table=fill(dialect.drop_table),
-        table_exists=dialect.table_exists,
+        table_exists=dialect.table_exists.format(**names),
         publish=tuple(fill(statement) for statement in dialect.publish),
         poll=fill(_POLL),
         history=fill(_HISTORY),

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from sqlspec.exceptions import ImproperConfigurationError
 
-from litestar_sqlspec.settings import TABLE_NAME, config_label
+from litestar_sqlspec.settings import config_label, table_name_problem
 
 __all__ = (
     "ORA_NAME_IN_USE",
@@ -85,9 +85,10 @@ STORE_DIALECTS: dict[str, StoreDialect] = {
         create_table=(
             "CREATE TABLE IF NOT EXISTS {table} (ns TEXT NOT NULL, store_key BLOB NOT NULL, store_value BLOB NOT NULL, "
             "expires_at REAL, PRIMARY KEY (ns, store_key))",
-            "CREATE INDEX IF NOT EXISTS {index} ON {table} (expires_at) WHERE expires_at IS NOT NULL",
+            # SQLite puts an index in a schema by its name, and wants the table unqualified
+            "CREATE INDEX IF NOT EXISTS {schema_index} ON {bare} (expires_at) WHERE expires_at IS NOT NULL",
         ),
-        table_exists="SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = :table",
+        table_exists="SELECT COUNT(*) FROM {schema_prefix}sqlite_master WHERE type = 'table' AND name = '{bare}'",
         upsert=_UPSERT,
         get_and_renew=(_RENEW,),
         single_writer=True,
@@ -219,11 +220,9 @@ class NamedDialect(Protocol):
 
 def validate_table_name(table: Any, dialect: NamedDialect, label: str) -> str:
     """Return ``table`` when it is a (optionally schema-qualified) identifier within the dialect's length limit."""
-    if not isinstance(table, str) or not TABLE_NAME.fullmatch(table):
-        msg = (
-            f"{label}: table name {table!r} is invalid; allowed: letters, digits and underscores, not starting with a "
-            "digit, optionally prefixed by 'schema.'"
-        )
+    problem = table_name_problem(table)
+    if problem is not None or not isinstance(table, str):
+        msg = f"{label}: table name {table!r} is invalid; {problem}"
         raise ImproperConfigurationError(msg)
     longest = max(len(part) for part in table.split("."))
     if longest > dialect.max_identifier_length:
@@ -250,13 +249,22 @@ def store_statements_for(config: Any, table: Any, *, in_memory: bool = False) ->
     if dialect.name == "oracle":
         bare = bare[: dialect.max_identifier_length - 3]
     options = _ORACLE_IN_MEMORY if in_memory and dialect.name == "oracle" else ""
-    names = {"table": table, "bare": bare, "index": index, "alive": _ALIVE, "options": options}
+    schema_prefix = table[: -len(table.rsplit(".", 1)[-1])]  # "schema." or ""
+    names = {
+        "table": table,
+        "bare": bare,
+        "index": index,
+        "schema_prefix": schema_prefix,
+        "schema_index": f"{schema_prefix}{index}",
+        "alive": _ALIVE,
+        "options": options,
+    }
     return StoreStatements(
         dialect=dialect.name,
         table=table,
         create_table=tuple(statement.format(**names) for statement in dialect.create_table),
         drop_table=dialect.drop_table.format(**names),
-        table_exists=dialect.table_exists,
+        table_exists=dialect.table_exists.format(**names),
         upsert=dialect.upsert.format(**names),
         select_value=dialect.select_value.format(**names),
         get_and_renew=tuple(statement.format(**names) for statement in dialect.get_and_renew),

@@ -200,16 +200,39 @@ def _interval(label: str, value: Any) -> float | None:
 TABLE_NAME = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*")
 """A table name the store and channels accept: an identifier, optionally schema-qualified (matched in full)."""
 
+RESERVED_WORDS = frozenset(
+    """
+    access add all alter analyse analyze and any array as asc between both by case cast char check collate column
+    comment connect constraint create cross current current_date current_time current_timestamp current_user date
+    decimal default deferrable delete desc distinct do drop else end except exists false fetch file float for
+    foreign from full grant group having in index initially inner insert integer intersect into is join key lateral
+    leading left level like limit localtime localtimestamp long mode natural not null number offset on only option
+    or order outer placing primary public raw references resource returning right row rowid rownum rows select
+    session session_user set size some start symmetric synonym sysdate table then to trailing trigger true uid union
+    unique update user using values varchar varchar2 variadic view when where window with
+    """.split()  # noqa: SIM905 - a word list reads best as words
+)
+"""Words reserved by one of the supported dialects (SQLite, PostgreSQL, Oracle, MySQL): refused as table names, so
+that a configuration is portable and never fails inside the driver with a syntax error."""
+
+
+def table_name_problem(table: object) -> str | None:
+    """Why ``table`` cannot name the store's or the channels' table, or ``None`` when it can."""
+    if not isinstance(table, str) or not TABLE_NAME.fullmatch(table):
+        return "allowed: letters, digits and underscores, not starting with a digit, optionally prefixed by 'schema.'"
+    reserved = [part for part in table.split(".") if part.lower() in RESERVED_WORDS]
+    if reserved:
+        return f"{reserved[0]!r} is a reserved SQL word; choose another name"
+    return None
+
 
 def _table_option(label: str, options: dict[str, Any], name: str) -> None:
     value = options.get(name)
-    if value is None or isinstance(value, bool) or (isinstance(value, str) and TABLE_NAME.fullmatch(value)):
+    if value is None or isinstance(value, bool):
         return
-    raise _fail(
-        label,
-        f"{name}={value!r} must be True, False or a table name (letters, digits and underscores, not starting "
-        "with a digit, optionally prefixed by 'schema.')",
-    )
+    problem = table_name_problem(value)
+    if problem is not None:
+        raise _fail(label, f"{name}={value!r} must be True, False or a table name; {problem}")
 
 
 _HEADER_HINT = "is not a valid HTTP header name (a non-empty token such as 'x-request-id')"
