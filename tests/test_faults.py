@@ -15,9 +15,9 @@ from litestar.testing import TestClient
 from sqlspec.adapters.psycopg import PsycopgAsyncConfig, PsycopgSyncConfig
 from sqlspec.driver import AsyncDriverAdapterBase, SyncDriverAdapterBase
 
-from litestar_sqlspec import SQLSpecPlugin
+from litestar_sqlspec import SQLSpecPlugin, SQLSpecStore
 from tests.apps import make_app
-from tests.databases import Database, make_database
+from tests.databases import PG_DSN, Database, close_pool, make_database, open_pool
 
 pytestmark = pytest.mark.postgres
 
@@ -100,3 +100,24 @@ def test_the_server_dropping_every_connection_costs_one_request(database: Databa
         assert statuses == [500] + [201] * (POOL_SIZE * 2 - 1)
         assert database.checked_out(plugin, config) == 0
     assert len(database.names()) == 3 + POOL_SIZE * 2 - 1
+
+
+@pytest.mark.parametrize("kind", ["psycopg_async", "psycopg_sync"])
+async def test_the_store_rides_through_the_server_dropping_every_connection(kind: str) -> None:
+    """Store statements are safe to repeat: one that finds its connection dead runs again on a live one."""
+    application = f"faults_{uuid.uuid4().hex[:8]}"
+    config_type: Any = PsycopgAsyncConfig if kind == "psycopg_async" else PsycopgSyncConfig
+    config = config_type(
+        connection_config={"conninfo": f"{PG_DSN}?application_name={application}", "min_size": 3, "max_size": 3}
+    )
+    await open_pool(config)
+    store = SQLSpecStore(config, table_name=f"faults_store_{uuid.uuid4().hex[:8]}")
+    try:
+        await store.set("kept", b"value", expires_in=60)
+        assert _kill_all(application, PG_DSN) == 3
+        assert [await store.get("kept") for _ in range(5)] == [b"value"] * 5  # not one error
+        await store.set("after", b"new")
+        assert await store.get("after") == b"new"
+    finally:
+        await store.drop_table()
+        await close_pool(config)

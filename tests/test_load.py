@@ -8,13 +8,16 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import anyio
+import httpx
 import psycopg
 import pytest
-from litestar import get
+from litestar import Request, get, post
 from litestar.di import NamedDependency
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.params import FromPath
 from sqlspec.adapters.psycopg import PsycopgAsyncConfig, PsycopgSyncConfig
 from sqlspec.driver import AsyncDriverAdapterBase, SyncDriverAdapterBase
 
@@ -152,3 +155,64 @@ async def test_50_concurrent_writers_to_the_same_keys_lose_nothing(tmp_path: Pat
     finally:
         await store.drop_table()
         await close_pool(config)
+
+
+async def test_a_session_heavy_run_keeps_every_session_and_cleanup_bounds_the_table() -> None:
+    """200 clients sign in at once through Litestar's server-side sessions in the SQL store, each reads its own session
+    back 5 times, half sign out; the sessions expire and one ``delete_expired`` leaves the table empty."""
+    require_postgres()
+    table = f"load_sessions_{uuid.uuid4().hex[:8]}"
+    config = PsycopgAsyncConfig(
+        connection_config={"conninfo": PG_DSN, "min_size": POOL_SIZE, "max_size": POOL_SIZE},
+        extension_config={"litestar": {"default_store": True, "session_table": table}},
+    )
+
+    @post("/login/{user:str}")
+    async def login(user: FromPath[str], request: Request[Any, Any, Any]) -> None:
+        request.set_session({"user": user})
+
+    @get("/me")
+    async def me(request: Request[Any, Any, Any]) -> dict[str, Any]:
+        return dict(request.session or {})
+
+    @post("/logout")
+    async def logout(request: Request[Any, Any, Any]) -> None:
+        request.clear_session()
+
+    sessions = ServerSideSessionConfig(max_age=2)
+    app, _ = make_app(config, route_handlers=[login, me, logout], middleware=[sessions.middleware])
+    mismatches: list[tuple[str, Any]] = []
+    try:
+        async with serve(app):
+            transport = httpx.ASGITransport(app=cast("Any", app))  # the running app; a cookie jar per browser
+
+            async def browser(index: int) -> None:
+                async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as own:
+                    user = f"user{index}"
+                    assert (await own.post(f"/login/{user}")).status_code == 201
+                    for _ in range(5):
+                        seen = (await own.get("/me")).json()
+                        if seen != {"user": user}:
+                            mismatches.append((user, seen))
+                    if index % 2:
+                        assert (await own.post("/logout")).status_code == 201
+
+            async with anyio.create_task_group() as browsers:
+                for index in range(200):
+                    browsers.start_soon(browser, index)
+            assert mismatches == []
+            store = SQLSpecStore(config, table_name=table, namespace="litestar")
+            assert _rows(table) == 100  # the signed-out half is gone already
+            await anyio.sleep(2.2)
+            assert await store.delete_expired() == 100
+            assert _rows(table) == 0
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as connection:
+            connection.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _rows(table: str) -> int:
+    with psycopg.connect(PG_DSN, autocommit=True) as connection:
+        row = connection.execute(f"SELECT count(*) FROM {table}").fetchone()
+    assert row is not None
+    return int(row[0])

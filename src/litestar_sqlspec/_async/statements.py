@@ -11,6 +11,7 @@ from sqlspec.config import AsyncDatabaseConfig, NoPoolAsyncConfig
 
 from litestar_sqlspec._compat_async import create_blob_async, execute_async, set_autocommit_async
 from litestar_sqlspec.dialects import CompiledStatement, compile_statement, execution_style
+from litestar_sqlspec.pool_facts import connection_lost, idle_check
 from litestar_sqlspec.transactions import has_open_transaction
 
 __all__ = ("AsyncStatementRunner",)
@@ -42,8 +43,21 @@ class AsyncStatementRunner:
         """Run ``statements`` in order in one transaction; return the last one's rows and row count.
 
         A single statement runs in autocommit where the driver can switch to it: one round trip, no BEGIN/COMMIT.
+        When the connection turns out to be dead (the server dropped it), the pool's idle connections are checked
+        and the statements run once more on a live one: every statement of the store and the channels is safe to
+        repeat.
         """
-        bound = dict(parameters or {})
+        try:
+            return await self._rows_once(statements, dict(parameters or {}), large_value)
+        except _ConnectionLostError:
+            check = idle_check(self.config.connection_instance)
+            if check is not None:
+                await check()
+        return await self._rows_once(statements, dict(parameters or {}), large_value, retry=False)
+
+    async def _rows_once(
+        self, statements: tuple[str, ...], bound: dict[str, Any], large_value: str | None, *, retry: bool = True
+    ) -> tuple[list[Any], int]:
         async with self.config.provide_connection() as connection:
             previous = await set_autocommit_async(connection, True) if len(statements) == 1 else None
             try:
@@ -56,7 +70,15 @@ class AsyncStatementRunner:
                     rows, count = await execute_async(connection, *self._bind(statement, bound))
                 if has_open_transaction(connection) is not False:
                     await connection.commit()
+            except Exception as exc:
+                if retry and connection_lost(connection):
+                    raise _ConnectionLostError from exc
+                raise
             finally:
-                if previous is not None:
+                if previous is not None and not connection_lost(connection):
                     await set_autocommit_async(connection, previous)
         return rows, count
+
+
+class _ConnectionLostError(Exception):
+    """The connection died under a statement; the statement may run again on another one."""

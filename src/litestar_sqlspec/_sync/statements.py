@@ -13,6 +13,7 @@ from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
 
 from litestar_sqlspec._compat_sync import create_blob_sync, execute_sync, set_autocommit_sync
 from litestar_sqlspec.dialects import CompiledStatement, compile_statement, execution_style
+from litestar_sqlspec.pool_facts import connection_lost, idle_check
 from litestar_sqlspec.transactions import has_open_transaction
 
 __all__ = ("SyncStatementRunner",)
@@ -44,8 +45,21 @@ class SyncStatementRunner:
         """Run ``statements`` in order in one transaction; return the last one's rows and row count.
 
         A single statement runs in autocommit where the driver can switch to it: one round trip, no BEGIN/COMMIT.
+        When the connection turns out to be dead (the server dropped it), the pool's idle connections are checked
+        and the statements run once more on a live one: every statement of the store and the channels is safe to
+        repeat.
         """
-        bound = dict(parameters or {})
+        try:
+            return self._rows_once(statements, dict(parameters or {}), large_value)
+        except _ConnectionLostError:
+            check = idle_check(self.config.connection_instance)
+            if check is not None:
+                check()
+        return self._rows_once(statements, dict(parameters or {}), large_value, retry=False)
+
+    def _rows_once(
+        self, statements: tuple[str, ...], bound: dict[str, Any], large_value: str | None, *, retry: bool = True
+    ) -> tuple[list[Any], int]:
         with self.config.provide_connection() as connection:
             previous = set_autocommit_sync(connection, True) if len(statements) == 1 else None
             try:
@@ -58,7 +72,15 @@ class SyncStatementRunner:
                     rows, count = execute_sync(connection, *self._bind(statement, bound))
                 if has_open_transaction(connection) is not False:
                     connection.commit()
+            except Exception as exc:
+                if retry and connection_lost(connection):
+                    raise _ConnectionLostError from exc
+                raise
             finally:
-                if previous is not None:
+                if previous is not None and not connection_lost(connection):
                     set_autocommit_sync(connection, previous)
         return rows, count
+
+
+class _ConnectionLostError(Exception):
+    """The connection died under a statement; the statement may run again on another one."""
