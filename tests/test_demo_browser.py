@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -45,7 +46,9 @@ def _browser() -> Iterator[WebDriver]:
 
 
 def _wait(driver: WebDriver, what: str, condition: object) -> None:
-    WebDriverWait(driver, 15).until(condition, message=what)  # type: ignore[arg-type]
+    # A page being replaced (a form posted, a redirect) leaves stale elements behind: look again.
+    waiting = WebDriverWait(driver, 15, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
+    waiting.until(condition, message=what)  # type: ignore[arg-type]
 
 
 def _sign_in(driver: WebDriver, base: str, name: str) -> None:

@@ -189,13 +189,18 @@ def test_disable_di_and_manage_lifespan_combine(
     async def count(db_session: NamedDependency[Any]) -> int:
         return int(await db_session.select_value("SELECT 1"))
 
-    app, _ = make_app(config, route_handlers=[count] if has_dependencies else [])
+    @get("/pool")
+    async def pool(db_pool: NamedDependency[Any]) -> bool:
+        return db_pool is config.connection_instance
+
+    app, _ = make_app(config, route_handlers=[count, pool] if has_dependencies else [])
     assert ("db_session" in app.dependencies) is has_dependencies
     with TestClient(app) as client:
         assert ("db_pool" in app.state) is pool_at_startup
         assert (config.connection_instance is not None) is pool_at_startup
         if has_dependencies:
             assert client.get("/count").json() == 1  # without a managed lifespan the pool is made on first use
+            assert client.get("/pool").json() is True  # the config's own pool, whoever opened it
     if not pool_at_startup and has_dependencies:
         assert config.connection_instance is not None  # the app does not own it: still open
         anyio.run(config.close_pool)

@@ -254,12 +254,17 @@ class ConfigRuntime:
             logger.warning("%s: checking the pool's idle connections failed", self.settings.label, exc_info=True)
 
     async def provide_pool(self, state: State) -> Any:
-        """Dependency provider of the pool."""
-        try:
-            return state[self.settings.pool_key]
-        except KeyError:
-            msg = f"{self.settings.label}: no pool at app.state[{self.settings.pool_key!r}] (is the app started?)"
-            raise ImproperConfigurationError(msg) from None
+        """Dependency provider of the pool: the plugin's, else (``manage_lifespan=False``) the config's own."""
+        pool = state.get(self.settings.pool_key)
+        if pool is None:
+            pool = self.config.connection_instance
+        if pool is None:
+            msg = (
+                f"{self.settings.label}: no pool is open: not at app.state[{self.settings.pool_key!r}] (is the app "
+                "started?) nor on the config (with manage_lifespan=False, open it in your own lifespan)"
+            )
+            raise ImproperConfigurationError(msg)
+        return pool
 
     async def provide_connection(self, scope: Scope) -> Any:
         """Dependency provider of the request's connection."""
