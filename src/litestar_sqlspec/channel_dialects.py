@@ -13,7 +13,13 @@ from typing import Any, Literal
 
 from sqlspec.exceptions import ImproperConfigurationError
 
-from litestar_sqlspec.dialects import ORA_NAME_IN_USE, ORA_NO_SUCH_TABLE, oracle_ddl, validate_table_name
+from litestar_sqlspec.dialects import (
+    ORA_NAME_IN_USE,
+    ORA_NO_SUCH_TABLE,
+    oracle_ddl,
+    table_names,
+    validate_table_name,
+)
 from litestar_sqlspec.settings import config_label
 
 __all__ = ("CHANNEL_DIALECTS", "ChannelDialect", "ChannelStatements", "channel_statements_for")
@@ -181,14 +187,8 @@ def channel_statements_for(config: Any, table: Any, *, synchronous_commit: bool 
         raise ImproperConfigurationError(msg)
     table = validate_table_name(table, dialect, label)
     bare = table.rsplit(".", 1)[-1]
-    index = f"{bare[: dialect.max_identifier_length - 8]}_key_idx"
-    schema_prefix = table[: -len(bare)]  # "schema." or ""
     names = {
-        "table": table,
-        "bare": bare,
-        "index": index,
-        "schema_prefix": schema_prefix,
-        "schema_index": f"{schema_prefix}{index}",
+        **table_names(table, f"{bare[: dialect.max_identifier_length - 8]}_key_idx"),
         "wanted": dialect.wanted,
         "limit": dialect.limit,
         "relaxed": "" if synchronous_commit else dialect.relaxed_commit,

@@ -25,6 +25,7 @@ __all__ = (
     "execution_style",
     "oracle_ddl",
     "store_statements_for",
+    "table_names",
     "validate_table_name",
 )
 
@@ -231,6 +232,17 @@ def validate_table_name(table: Any, dialect: NamedDialect, label: str) -> str:
     return table
 
 
+def table_names(table: str, index: str) -> dict[str, str]:
+    """The DDL names of ``table`` and its index.
+
+    ``table``, ``bare`` (without schema), ``index``, ``schema_prefix`` (``"schema."`` or ``""``) and ``schema_index``
+    (the index named in the table's schema, as SQLite wants it).
+    """
+    bare = table.rsplit(".", 1)[-1]
+    prefix = table[: -len(bare)]
+    return {"table": table, "bare": bare, "index": index, "schema_prefix": prefix, "schema_index": f"{prefix}{index}"}
+
+
 def store_statements_for(config: Any, table: Any, *, in_memory: bool = False) -> StoreStatements:
     """The store statements for ``config``'s dialect and ``table``.
 
@@ -249,16 +261,7 @@ def store_statements_for(config: Any, table: Any, *, in_memory: bool = False) ->
     if dialect.name == "oracle":
         bare = bare[: dialect.max_identifier_length - 3]
     options = _ORACLE_IN_MEMORY if in_memory and dialect.name == "oracle" else ""
-    schema_prefix = table[: -len(table.rsplit(".", 1)[-1])]  # "schema." or ""
-    names = {
-        "table": table,
-        "bare": bare,
-        "index": index,
-        "schema_prefix": schema_prefix,
-        "schema_index": f"{schema_prefix}{index}",
-        "alive": _ALIVE,
-        "options": options,
-    }
+    names = {**table_names(table, index), "bare": bare, "alive": _ALIVE, "options": options}
     return StoreStatements(
         dialect=dialect.name,
         table=table,
