@@ -222,3 +222,13 @@ async def test_a_finished_request_cannot_check_a_connection_out(tmp_path: Path) 
             await plugin.provide_request_session_async(config, app.state, kept["scope"])
         assert config.connection_instance is not None
         assert config.connection_instance.checked_out() == 0
+
+
+def test_a_config_added_after_the_plugin_also_uses_this_packages_migrations(tmp_path: Path) -> None:
+    spec = SQLSpec()
+    first = spec.add_config(aiosqlite(tmp_path / "a.db", bind_key="a"))
+    plugin = SQLSpecPlugin(spec)
+    later = spec.add_config(aiosqlite(tmp_path / "b.db", bind_key="b", disable_di=True))
+    Litestar(plugins=[plugin])
+    for config in (first, later):
+        assert config.extension_config["litestar"]["migrations_path"] == "litestar_sqlspec:migrations"

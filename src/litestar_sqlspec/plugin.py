@@ -83,10 +83,8 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
     def __init__(self, sqlspec: SQLSpec, *, loader: SQLFileLoader | None = None) -> None:
         self._sqlspec = sqlspec
         self._loader = loader
-        self._runtimes = build_runtimes(list(sqlspec.configs.values()))
+        self._runtimes = _runtimes_of(sqlspec)
         self._config_count = len(sqlspec.configs)
-        for runtime in self._runtimes:
-            _use_this_packages_migrations(runtime.config)
 
     @property
     def config(self) -> list[Any]:
@@ -120,7 +118,7 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
         ``CorrelationMiddleware`` is put first in the app's middleware unless every config opts out.
         """
         if len(self._sqlspec.configs) != self._config_count:  # configs added after the plugin was built
-            self._runtimes = build_runtimes(list(self._sqlspec.configs.values()))
+            self._runtimes = _runtimes_of(self._sqlspec)
             self._config_count = len(self._sqlspec.configs)
 
         app_config.state[SQLSPEC_STATE_KEY] = self._sqlspec
@@ -326,6 +324,13 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
     def provide_request_session(self, key: Any, state: "State", scope: Scope) -> Any:
         """The request's driver session: the one already checked out, or (sync configs, worker thread) a new one."""
         return self._sync_lease(key, scope).driver()
+
+
+def _runtimes_of(sqlspec: SQLSpec) -> list[ConfigRuntime]:
+    runtimes = build_runtimes(list(sqlspec.configs.values()))
+    for runtime in runtimes:
+        _use_this_packages_migrations(runtime.config)
+    return runtimes
 
 
 def _use_this_packages_migrations(config: Any) -> None:
