@@ -8,7 +8,6 @@ same header to the responses Litestar makes without running the app's middleware
 errors raised by middleware).
 """
 
-import functools
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -106,31 +105,36 @@ def extract_correlation_id(
 
     Args:
         headers: the raw ASGI headers of the request.
-        names: lowercase header names, in priority order.
+        names: header names, in priority order.
         max_length: longest id returned.
 
     Returns:
         The correlation id, or ``None`` when no header carries a usable one.
     """
-    wanted = _as_bytes(names)
-    values: dict[str, list[str]] = {}
-    for raw_name, raw_value in headers:
-        name_bytes = raw_name.lower()
-        if name_bytes in wanted:
-            values.setdefault(name_bytes.decode("latin-1"), []).append(raw_value.decode("latin-1"))
+    return _first_usable(headers, _priorities(names), max_length)
+
+
+def _priorities(names: Iterable[str]) -> dict[bytes, int]:
+    """Lowercase header names as bytes (as ASGI sends them) -> their rank; the first of duplicates keeps its rank."""
+    ranks: dict[bytes, int] = {}
     for name in names:
-        for raw in values.get(name, ()):
-            if (value := _usable(name, raw, max_length)) is not None:
-                return value
+        ranks.setdefault(name.lower().encode("latin-1"), len(ranks))
+    return ranks
+
+
+def _first_usable(headers: Iterable[tuple[bytes, bytes]], priorities: dict[bytes, int], max_length: int) -> str | None:
+    found = [
+        (priorities[key], order, key, value)
+        for order, (raw_name, value) in enumerate(headers)
+        if (key := raw_name.lower()) in priorities
+    ]
+    for _, _, key, value in sorted(found):
+        if (usable := _usable(key.decode("latin-1"), value.decode("latin-1"), max_length)) is not None:
+            return usable
     return None
 
 
 _ECHOED_KEY = "_sqlspec_correlation_echoed"  # set in the scope's state by the middleware once it added the header
-
-
-@functools.cache
-def _as_bytes(names: Sequence[str]) -> frozenset[bytes]:
-    return frozenset(name.encode("latin-1") for name in names)
 
 
 def new_correlation_id() -> str:
@@ -138,15 +142,13 @@ def new_correlation_id() -> str:
     return os.urandom(16).hex()
 
 
-def _scope_correlation_id(scope: Scope, names: Sequence[str], max_length: int) -> str:
+def _scope_correlation_id(scope: Scope, priorities: dict[bytes, int], max_length: int) -> str:
     """The id already kept in the scope's state, else the request's (or a new) one, which is then kept there."""
     state: dict[str, Any] = scope.setdefault("state", {})
     existing = state.get(CORRELATION_STATE_KEY)
     if isinstance(existing, str) and existing:
         return existing
-    correlation_id = extract_correlation_id(scope.get("headers") or (), names, max_length=max_length)
-    if correlation_id is None:
-        correlation_id = new_correlation_id()
+    correlation_id = _first_usable(scope.get("headers") or (), priorities, max_length) or new_correlation_id()
     state[CORRELATION_STATE_KEY] = correlation_id
     return correlation_id
 
@@ -160,29 +162,28 @@ def _with_header(message: Message, name: bytes, value: str) -> None:
     message["headers"] = headers  # type: ignore[typeddict-unknown-key]
 
 
-def _header_names(headers: Iterable[str]) -> tuple[str, ...]:
-    names: list[str] = []
-    for header in headers:
-        if not is_header_name(header):
-            msg = f"CorrelationMiddleware: {header!r} is not a valid HTTP header name"
+class _Options:
+    """The checked options shared by ``CorrelationMiddleware`` and ``CorrelationSendHook``."""
+
+    __slots__ = ("max_length", "priorities", "response_header")
+
+    def __init__(self, headers: Iterable[str], response_header: str, max_length: object) -> None:
+        for header in headers:
+            if not is_header_name(header):
+                msg = f"CorrelationMiddleware: {header!r} is not a valid HTTP header name"
+                raise ImproperConfigurationError(msg)
+        if not is_header_name(response_header):
+            msg = f"CorrelationMiddleware: response_header={response_header!r} is not a valid HTTP header name"
             raise ImproperConfigurationError(msg)
-        if header.lower() not in names:
-            names.append(header.lower())
-    return tuple(names)
+        if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
+            msg = f"CorrelationMiddleware: max_length={max_length!r} must be a positive int"
+            raise ImproperConfigurationError(msg)
+        self.priorities = _priorities(headers)
+        self.response_header = response_header.lower().encode("latin-1")
+        self.max_length = max_length
 
-
-def _response_header(header: str) -> bytes:
-    if not is_header_name(header):
-        msg = f"CorrelationMiddleware: response_header={header!r} is not a valid HTTP header name"
-        raise ImproperConfigurationError(msg)
-    return header.lower().encode("latin-1")
-
-
-def _max_length(max_length: object) -> int:
-    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
-        msg = f"CorrelationMiddleware: max_length={max_length!r} must be a positive int"
-        raise ImproperConfigurationError(msg)
-    return max_length
+    def correlation_id(self, scope: Scope) -> str:
+        return _scope_correlation_id(scope, self.priorities, self.max_length)
 
 
 class CorrelationMiddleware:
@@ -204,7 +205,7 @@ class CorrelationMiddleware:
         ImproperConfigurationError: for an invalid header name or a ``max_length`` that is not a positive int.
     """
 
-    __slots__ = ("_app", "_headers", "_max_length", "_response_header")
+    __slots__ = ("_app", "_options")
 
     def __init__(
         self,
@@ -215,9 +216,7 @@ class CorrelationMiddleware:
         max_length: int = DEFAULT_MAX_LENGTH,
     ) -> None:
         self._app = app
-        self._headers = _header_names(headers)
-        self._response_header = _response_header(response_header)
-        self._max_length = _max_length(max_length)
+        self._options = _Options(headers, response_header, max_length)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Bind the connection's correlation id while ``app`` handles it."""
@@ -225,7 +224,7 @@ class CorrelationMiddleware:
         if scope_type not in ("http", "websocket"):
             await self._app(scope, receive, send)
             return
-        correlation_id = _scope_correlation_id(scope, self._headers, self._max_length)
+        correlation_id = self._options.correlation_id(scope)
         if scope_type == "http":
             send = self._echoing(scope, send, correlation_id)
         token = correlation_id_var.set(correlation_id)  # CorrelationContext's variable, restored afterwards
@@ -235,7 +234,7 @@ class CorrelationMiddleware:
             correlation_id_var.reset(token)
 
     def _echoing(self, scope: Scope, send: Send, correlation_id: str) -> Send:
-        name = self._response_header
+        name = self._options.response_header
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -259,7 +258,7 @@ class CorrelationSendHook:
         max_length: longest id taken from a request header.
     """
 
-    __slots__ = ("_headers", "_max_length", "_response_header")
+    __slots__ = ("_options",)
 
     def __init__(
         self,
@@ -268,15 +267,14 @@ class CorrelationSendHook:
         response_header: str = DEFAULT_CORRELATION_HEADER,
         max_length: int = DEFAULT_MAX_LENGTH,
     ) -> None:
-        self._headers = _header_names(headers)
-        self._response_header = _response_header(response_header)
-        self._max_length = _max_length(max_length)
+        self._options = _Options(headers, response_header, max_length)
 
     async def __call__(self, message: Message, scope: Scope) -> None:
         """Add the header to an ``http.response.start`` message that has none."""
         if message["type"] != "http.response.start" or scope["state"].pop(_ECHOED_KEY, False):
             return
-        _with_header(message, self._response_header, _scope_correlation_id(scope, self._headers, self._max_length))
+        options = self._options
+        _with_header(message, options.response_header, options.correlation_id(scope))
 
 
 def _find_correlation_middleware(middleware: Iterable[Any]) -> Any:
