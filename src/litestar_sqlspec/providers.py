@@ -10,7 +10,6 @@ configuration and the ``DependencyDefaults`` it was built with.
 import datetime as dt
 import difflib
 import inspect
-import re
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -39,6 +38,9 @@ from sqlspec.core import (
 )
 from sqlspec.exceptions import ImproperConfigurationError, InvalidCursorError
 from sqlspec.utils.text import camelize
+
+from litestar_sqlspec.settings import QUALIFIED_NAME, is_identifier
+from litestar_sqlspec.signatures import with_signature
 
 __all__ = (
     "DEPENDENCY_DEFAULTS",
@@ -179,7 +181,6 @@ class FilterConfig(TypedDict):
 
 _CONFIG_KEYS = frozenset(FilterConfig.__annotations__)
 _ANY_DEPENDENCY: Any = NamedDependency[SkipValidation[Any]]  # type: ignore[misc]
-_COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
 
 
 class DependencyCache:
@@ -195,10 +196,6 @@ class DependencyCache:
     def get_dependencies(self, key: Hashable) -> dict[str, Provide] | None:
         """The dependencies remembered under ``key``, if any."""
         return self.dependencies.get(key)
-
-    def clear(self) -> None:
-        """Forget every remembered set."""
-        self.dependencies.clear()
 
 
 dep_cache = DependencyCache()
@@ -260,7 +257,7 @@ class _FilterSpec:
 def _provide(spec: _FilterSpec) -> Provide:
     # Python names are unique per dependency key: Litestar binds a route's query values by parameter name, so two
     # providers sharing a name (`values`, `before`, ...) would receive each other's values.
-    names = [f"{spec.key}_{_snake(query.alias)}" for query in spec.queries]
+    names = [f"{spec.key}_{query.alias}" for query in spec.queries]
     parameters = [
         inspect.Parameter(
             name,
@@ -276,7 +273,7 @@ def _provide(spec: _FilterSpec) -> Provide:
     def provide(**values: Any) -> Any:
         return spec.build(*(values[name] for name in names))
 
-    return Provide(_with_signature(provide, f"provide_{spec.key}", parameters, spec.returns), sync_to_thread=False)
+    return Provide(with_signature(provide, f"provide_{spec.key}", parameters, spec.returns), sync_to_thread=False)
 
 
 def _provide_aggregate(keys: list[str]) -> Provide:
@@ -286,17 +283,8 @@ def _provide_aggregate(keys: list[str]) -> Provide:
         return [value for key in keys if _is_active(value := values[key])]
 
     return Provide(
-        _with_signature(provide_filters, "provide_filters", parameters, list[FilterTypes]), sync_to_thread=False
+        with_signature(provide_filters, "provide_filters", parameters, list[FilterTypes]), sync_to_thread=False
     )
-
-
-def _with_signature(
-    function: Callable[..., Any], name: str, parameters: list[inspect.Parameter], returns: Any
-) -> Callable[..., Any]:
-    function.__name__ = function.__qualname__ = name
-    function.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
-    function.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters} | {"return": returns}
-    return function
 
 
 def _is_active(value: Any) -> bool:
@@ -312,10 +300,6 @@ def _is_active(value: Any) -> bool:
     return True
 
 
-def _snake(alias: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", alias).lower()
-
-
 # Building the specs from a FilterConfig, validating every value on the way.
 
 
@@ -323,7 +307,6 @@ class _SortFields:
     """The ``orderBy`` allow-list: query value -> column, with the names shown in errors."""
 
     def __init__(self, columns: Sequence[str], aliases: Mapping[str, str], camel: bool) -> None:
-        self.columns = tuple(columns)
         self.by_alias: dict[str, str] = {}
         shown = {column: column for column in columns}
         for column in columns:
@@ -674,7 +657,7 @@ def _choice_type(choice: ChoiceField) -> Any:
 
 
 def _check_column(setting: str, column: Any) -> None:
-    if not isinstance(column, str) or not _COLUMN.fullmatch(column):
+    if not isinstance(column, str) or not QUALIFIED_NAME.fullmatch(column):
         msg = (
             f"FilterConfig {setting}: {column!r} is not a column name "
             "(letters, digits and underscores, optionally 'table.column')"
@@ -697,7 +680,7 @@ def _key_part(column: str) -> str:
 
 def _dependency_key(defaults: DependencyDefaults, name: str) -> str:
     key = getattr(defaults, name)
-    if not isinstance(key, str) or not key.isidentifier():
+    if not is_identifier(key):
         msg = f"DependencyDefaults.{name} must be a Python identifier, got {key!r}"
         raise ImproperConfigurationError(msg)
     return key

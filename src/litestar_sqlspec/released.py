@@ -18,6 +18,7 @@ class ReleasedConnection:
     __slots__ = ("_config_name",)
 
     def __init__(self, config_name: str) -> None:
+        """Stand in for a connection of the config named ``config_name`` (as ``config_label`` names it)."""
         self._config_name = config_name
 
     def __getattr__(self, name: str) -> NoReturn:

@@ -1,7 +1,6 @@
 """Dependency providers of ``sqlspec`` services bound to the request's session."""
 
 import inspect
-import keyword
 from typing import Any, TypeVar
 
 from litestar.constants import RESERVED_KWARGS
@@ -11,6 +10,9 @@ from sqlspec.driver import AsyncDriverAdapterBase, SyncDriverAdapterBase
 from sqlspec.exceptions import ImproperConfigurationError
 from sqlspec.service import SQLSpecAsyncService, SQLSpecSyncService
 
+from litestar_sqlspec.settings import DEFAULT_SESSION_KEY, is_identifier
+from litestar_sqlspec.signatures import with_signature
+
 __all__ = ("create_service_provider",)
 
 ServiceT = TypeVar("ServiceT", bound="SQLSpecAsyncService[Any] | SQLSpecSyncService[Any]")
@@ -19,14 +21,14 @@ _SESSION_ANNOTATION: Any = NamedDependency[Any]  # type: ignore[misc] # an annot
 
 
 def _check_key(name: str, value: object) -> str:
-    if not isinstance(value, str) or not value.isidentifier() or keyword.iskeyword(value):
+    if not is_identifier(value):
         msg = f"create_service_provider: {name}={value!r} is not a valid Python identifier"
         raise ImproperConfigurationError(msg)
     return value
 
 
 def create_service_provider(
-    service_type: type[ServiceT], *, session_key: str = "db_session", loader_key: str = "sql_loader"
+    service_type: type[ServiceT], *, session_key: str = DEFAULT_SESSION_KEY, loader_key: str = "sql_loader"
 ) -> Provide:
     """Build a dependency provider of ``service_type`` bound to the request's session.
 
@@ -91,13 +93,9 @@ def create_service_provider(
         return service_type(session, loader=state.get(loader_key))
 
     # Litestar resolves a provider's dependencies by parameter name: expose the session under ``session_key``.
-    provide_service.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [
-            inspect.Parameter("state", inspect.Parameter.KEYWORD_ONLY, annotation=State),
-            inspect.Parameter(session_key, inspect.Parameter.KEYWORD_ONLY, annotation=_SESSION_ANNOTATION),
-        ],
-        return_annotation=service_type,
-    )
-    provide_service.__annotations__ = {"state": State, session_key: _SESSION_ANNOTATION, "return": service_type}
-    provide_service.__name__ = provide_service.__qualname__ = f"provide_{service_type.__name__}"
-    return Provide(provide_service, sync_to_thread=False)
+    parameters = [
+        inspect.Parameter("state", inspect.Parameter.KEYWORD_ONLY, annotation=State),
+        inspect.Parameter(session_key, inspect.Parameter.KEYWORD_ONLY, annotation=_SESSION_ANNOTATION),
+    ]
+    provider = with_signature(provide_service, f"provide_{service_type.__name__}", parameters, service_type)
+    return Provide(provider, sync_to_thread=False)

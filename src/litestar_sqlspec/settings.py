@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict, TypeGuard
 
 from sqlspec.exceptions import ImproperConfigurationError
 
@@ -19,12 +19,16 @@ __all__ = (
     "DEFAULT_POOL_KEY",
     "DEFAULT_SESSION_KEY",
     "EXTENSION_NAME",
+    "QUALIFIED_NAME",
+    "RESERVED_WORDS",
     "CommitMode",
     "ConfigSettings",
     "LitestarConfig",
     "config_label",
     "extension_options",
+    "is_identifier",
     "read_settings",
+    "table_name_problem",
 )
 
 EXTENSION_NAME = "litestar"
@@ -169,9 +173,14 @@ def _fail(label: str, message: str) -> ImproperConfigurationError:
     return ImproperConfigurationError(f'{label}: extension_config["litestar"] {message}')
 
 
+def is_identifier(value: object) -> TypeGuard[str]:
+    """Whether ``value`` can name a Python parameter (Litestar binds dependencies by parameter name)."""
+    return isinstance(value, str) and value.isidentifier() and not keyword.iskeyword(value)
+
+
 def _identifier(label: str, options: dict[str, Any], name: str, default: str) -> str:
     value = options.get(name, default)
-    if not isinstance(value, str) or not value.isidentifier() or keyword.iskeyword(value):
+    if not is_identifier(value):
         raise _fail(label, f"{name}={value!r} is not a valid Python identifier (handler parameters are named by it)")
     return value
 
@@ -197,8 +206,8 @@ def _interval(label: str, value: Any) -> float | None:
     return float(value)
 
 
-TABLE_NAME = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*")
-"""A table name the store and channels accept: an identifier, optionally schema-qualified (matched in full)."""
+QUALIFIED_NAME = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*")
+"""An SQL identifier, optionally qualified (``schema.table``, ``table.column``); match it in full."""
 
 RESERVED_WORDS = frozenset(
     """
@@ -218,7 +227,7 @@ that a configuration is portable and never fails inside the driver with a syntax
 
 def table_name_problem(table: object) -> str | None:
     """Why ``table`` cannot name the store's or the channels' table, or ``None`` when it can."""
-    if not isinstance(table, str) or not TABLE_NAME.fullmatch(table):
+    if not isinstance(table, str) or not QUALIFIED_NAME.fullmatch(table):
         return "allowed: letters, digits and underscores, not starting with a digit, optionally prefixed by 'schema.'"
     reserved = [part for part in table.split(".") if part.lower() in RESERVED_WORDS]
     if reserved:

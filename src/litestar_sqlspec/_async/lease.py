@@ -9,6 +9,7 @@ from sqlspec.config import AsyncDatabaseConfig, NoPoolAsyncConfig
 from sqlspec.driver import AsyncDriverAdapterBase
 
 from litestar_sqlspec.released import ReleasedConnection
+from litestar_sqlspec.settings import config_label
 from litestar_sqlspec.transactions import has_open_transaction
 
 __all__ = ("AsyncConnectionLease",)
@@ -92,4 +93,4 @@ class AsyncConnectionLease:
     def _forget_connection(self) -> None:
         # The driver may outlive the request (a background task, a streamed body) while the connection serves others.
         if self._driver is not None:
-            self._driver.connection = ReleasedConnection(type(self.config).__name__)
+            self._driver.connection = ReleasedConnection(config_label(self.config))

@@ -11,6 +11,7 @@ from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
 from sqlspec.driver import SyncDriverAdapterBase
 
 from litestar_sqlspec.released import ReleasedConnection
+from litestar_sqlspec.settings import config_label
 from litestar_sqlspec.transactions import has_open_transaction
 
 __all__ = ("SyncConnectionLease",)
@@ -94,4 +95,4 @@ class SyncConnectionLease:
     def _forget_connection(self) -> None:
         # The driver may outlive the request (a background task, a streamed body) while the connection serves others.
         if self._driver is not None:
-            self._driver.connection = ReleasedConnection(type(self.config).__name__)
+            self._driver.connection = ReleasedConnection(config_label(self.config))
