@@ -258,11 +258,12 @@ class SQLSpecChannelsBackend(ChannelsBackend):
     async def prune(self) -> int:
         """Delete the messages older than ``retention`` beyond the newest ``history`` of their channel; how many."""
         deleted = 0
-        while True:
-            batch: int = await self._call(self._ops.prune, self.history, time.time() - self.retention, _BATCH)
-            deleted += batch
-            if batch < _BATCH:
-                return deleted
+        async with self._pool.held():  # one pool for every batch, not one per batch, outside an app
+            while True:
+                batch: int = await self._run(self._ops.prune, self.history, time.time() - self.retention, _BATCH)
+                deleted += batch
+                if batch < _BATCH:
+                    return deleted
 
     async def create_table(self) -> None:
         """Create the messages table and its index if they do not exist."""

@@ -48,12 +48,12 @@ class AsyncStatementRunner:
         repeat.
         """
         try:
-            return await self._rows_once(statements, dict(parameters or {}), large_value)
+            return await self._rows_once(statements, parameters or {}, large_value)
         except _ConnectionLostError:
             check = idle_check(self.config.connection_instance)
             if check is not None:
                 await check()
-        return await self._rows_once(statements, dict(parameters or {}), large_value, retry=False)
+        return await self._rows_once(statements, parameters or {}, large_value, retry=False)
 
     async def _rows_once(
         self, statements: tuple[str, ...], bound: dict[str, Any], large_value: str | None, *, retry: bool = True
@@ -63,7 +63,7 @@ class AsyncStatementRunner:
             try:
                 threshold = self.large_value_bytes
                 if large_value is not None and threshold is not None and len(bound[large_value]) > threshold:
-                    bound[large_value] = await create_blob_async(connection, bound[large_value])
+                    bound = {**bound, large_value: await create_blob_async(connection, bound[large_value])}
                 rows: list[Any] = []
                 count = 0
                 for statement in statements:

@@ -50,12 +50,12 @@ class SyncStatementRunner:
         repeat.
         """
         try:
-            return self._rows_once(statements, dict(parameters or {}), large_value)
+            return self._rows_once(statements, parameters or {}, large_value)
         except _ConnectionLostError:
             check = idle_check(self.config.connection_instance)
             if check is not None:
                 check()
-        return self._rows_once(statements, dict(parameters or {}), large_value, retry=False)
+        return self._rows_once(statements, parameters or {}, large_value, retry=False)
 
     def _rows_once(
         self, statements: tuple[str, ...], bound: dict[str, Any], large_value: str | None, *, retry: bool = True
@@ -65,7 +65,7 @@ class SyncStatementRunner:
             try:
                 threshold = self.large_value_bytes
                 if large_value is not None and threshold is not None and len(bound[large_value]) > threshold:
-                    bound[large_value] = create_blob_sync(connection, bound[large_value])
+                    bound = {**bound, large_value: create_blob_sync(connection, bound[large_value])}
                 rows: list[Any] = []
                 count = 0
                 for statement in statements:

@@ -28,30 +28,25 @@ class SyncStoreOps:
         self.sql = sql
         self._runner = SyncStatementRunner(config, large_value_bytes=sql.large_value_bytes)
 
-    def _rows(
-        self, *statements: str, parameters: dict[str, Any] | None = None, large_value: str | None = None
-    ) -> tuple[list[Any], int]:
-        return self._runner.rows(*statements, parameters=parameters, large_value=large_value)
-
     def set(self, namespace: str, key: bytes, value: bytes, expires_at: float | None) -> None:
         """Insert or replace the value and expiry of ``key``."""
         parameters = {"ns": namespace, "key": key, "value": value, "expires_at": expires_at}
-        self._rows(self.sql.upsert, parameters=parameters, large_value="value")
+        self._runner.rows(self.sql.upsert, parameters=parameters, large_value="value")
 
     def get(self, namespace: str, key: bytes, now: float) -> bytes | None:
         """The value of ``key`` unless it is missing or expired."""
-        rows, _ = self._rows(self.sql.select_value, parameters={"ns": namespace, "key": key, "now": now})
+        rows, _ = self._runner.rows(self.sql.select_value, parameters={"ns": namespace, "key": key, "now": now})
         return read_bytes_sync(rows[0][0]) if rows else None
 
     def get_and_renew(self, namespace: str, key: bytes, now: float, expires_at: float) -> bytes | None:
         """Like ``get``, and in the same statement move a set expiry to ``expires_at``."""
         parameters = {"ns": namespace, "key": key, "now": now, "expires_at": expires_at}
-        rows, _ = self._rows(*self.sql.get_and_renew, parameters=parameters)
+        rows, _ = self._runner.rows(*self.sql.get_and_renew, parameters=parameters)
         return read_bytes_sync(rows[0][0]) if rows else None
 
     def expiry(self, namespace: str, key: bytes, now: float) -> tuple[bool, float | None] | None:
         """``None`` when missing or expired, else ``(has_no_expiry, expires_at)``."""
-        rows, _ = self._rows(self.sql.select_expiry, parameters={"ns": namespace, "key": key, "now": now})
+        rows, _ = self._runner.rows(self.sql.select_expiry, parameters={"ns": namespace, "key": key, "now": now})
         if not rows:
             return None
         forever, expires_at = rows[0][0], rows[0][1]
@@ -59,7 +54,7 @@ class SyncStoreOps:
 
     def delete(self, namespace: str, key: bytes) -> None:
         """Delete ``key`` (nothing happens when it is missing)."""
-        self._rows(self.sql.delete, parameters={"ns": namespace, "key": key})
+        self._runner.rows(self.sql.delete, parameters={"ns": namespace, "key": key})
 
     def delete_namespace(self, namespace: str, separator: str) -> None:
         """Delete every key of ``namespace`` and of its descendants, nothing else."""
@@ -70,26 +65,26 @@ class SyncStoreOps:
             "prefix_length": len(prefix),
             "prefix_bytes": len(prefix.encode("utf-8", "surrogatepass")),  # where the column holds bytes (MySQL)
         }
-        self._rows(self.sql.delete_namespace, parameters=parameters)
+        self._runner.rows(self.sql.delete_namespace, parameters=parameters)
 
     def delete_expired(self, now: float) -> int:
         """Delete the expired rows of the whole table; return how many."""
         if self.config.supports_reliable_rowcount:
-            _, deleted = self._rows(self.sql.delete_expired, parameters={"now": now})
+            _, deleted = self._runner.rows(self.sql.delete_expired, parameters={"now": now})
             return deleted
         # drivers without a row count (ADBC) count the rows the statement returns
-        rows, _ = self._rows(self.sql.delete_expired + " RETURNING 1", parameters={"now": now})
+        rows, _ = self._runner.rows(self.sql.delete_expired + " RETURNING 1", parameters={"now": now})
         return len(rows)
 
     def table_exists(self) -> bool:
         """Whether the table exists."""
-        rows, _ = self._rows(self.sql.table_exists, parameters={"table": self.sql.table})
+        rows, _ = self._runner.rows(self.sql.table_exists, parameters={"table": self.sql.table})
         return bool(rows and rows[0][0])
 
     def create_table(self) -> None:
         """Create the table and its expiry index if they do not exist."""
-        self._rows(*self.sql.create_table)
+        self._runner.rows(*self.sql.create_table)
 
     def drop_table(self) -> None:
         """Drop the table if it exists."""
-        self._rows(self.sql.drop_table)
+        self._runner.rows(self.sql.drop_table)
