@@ -12,6 +12,7 @@ import time_machine
 from litestar.stores.base import NamespacedStore
 from sqlspec.exceptions import ImproperConfigurationError
 
+from litestar_sqlspec.channels import SQLSpecChannelsBackend
 from litestar_sqlspec.store import AiosqliteStore, BaseSQLSpecStore, PsycopgSyncStore, SQLSpecStore
 from tests.databases import ASYNC_KINDS, EXTRA_STORE_KINDS, SYNC_KINDS, Database, close_pool, make_database, open_pool
 
@@ -268,3 +269,12 @@ def test_drop_in_names_are_the_one_store(tmp_path: Path) -> None:
     config = make_database("sqlite", tmp_path).config(session_table="custom_sessions")
     assert SQLSpecStore(config).table_name == "custom_sessions"
     assert SQLSpecStore(make_database("sqlite", tmp_path).config()).table_name == "litestar_session"
+
+
+def test_a_config_whose_table_setting_is_false_needs_an_explicit_table_name(tmp_path: Path) -> None:
+    database = make_database("aiosqlite", tmp_path)
+    for build, key in ((SQLSpecStore, "session_table"), (SQLSpecChannelsBackend, "channels_table")):
+        config = database.config(**{key: False})
+        with pytest.raises(ImproperConfigurationError, match=rf'\["{key}"\] is False'):
+            build(config)
+        assert build(config, table_name="explicit").table_name == "explicit"

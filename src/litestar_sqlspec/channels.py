@@ -31,7 +31,7 @@ from litestar_sqlspec._sync.channel_ops import SyncChannelOps, listen_forever_sy
 from litestar_sqlspec.channel_dialects import ChannelStatements, channel_statements_for
 from litestar_sqlspec.pool_facts import worker_threads
 from litestar_sqlspec.schema import create_table_racing
-from litestar_sqlspec.settings import config_label, extension_options
+from litestar_sqlspec.settings import config_label, extension_options, table_or_refuse
 from litestar_sqlspec.standalone_pool import PoolUse
 
 __all__ = ("DEFAULT_CHANNELS_TABLE", "SQLSpecChannelsBackend")
@@ -158,9 +158,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         label = config_label(config)
         _check_options(label, history, poll_interval, max_payload_bytes, output_queue_capacity)
         options = extension_options(config)
-        configured = options.get("channels_table", True)
-        default = DEFAULT_CHANNELS_TABLE if configured is True or configured is None else configured
-        table = default if table_name is None else table_name
+        table = table_or_refuse(config, "channels_table", DEFAULT_CHANNELS_TABLE, table_name)
         self.config = config
         self.table_name = table
         self.history = history

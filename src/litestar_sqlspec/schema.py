@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar_sqlspec.channel_dialects import channel_statements_for
 from litestar_sqlspec.dialects import store_statements_for
-from litestar_sqlspec.settings import extension_options
+from litestar_sqlspec.settings import configured_table, extension_options
 
 __all__ = ("MIGRATIONS_PATH", "channels_table_ddl", "create_table_racing", "store_table_ddl")
 
@@ -17,18 +17,12 @@ MIGRATIONS_PATH = "litestar_sqlspec:migrations"
 """sqlspec's ``extension_config["litestar"]["migrations_path"]`` for this package's extension migrations."""
 
 
-def _table(setting: Any, default: str) -> str | None:
-    if setting is False:
-        return None
-    return default if setting is True or setting is None else str(setting)
-
-
 def store_table_ddl(config: Any) -> tuple[list[str], list[str]]:
     """``(create, drop)`` statements of the config's store table (both empty when ``session_table`` is ``False``)."""
     from litestar_sqlspec.store import DEFAULT_SESSION_TABLE  # noqa: PLC0415 - the store imports this module's peers
 
     options = extension_options(config)
-    table = _table(options.get("session_table", True), DEFAULT_SESSION_TABLE)
+    table = configured_table(config, "session_table", DEFAULT_SESSION_TABLE)
     if table is None:
         return [], []
     sql = store_statements_for(config, table, in_memory=bool(options.get("in_memory", False)))
@@ -39,8 +33,7 @@ def channels_table_ddl(config: Any) -> tuple[list[str], list[str]]:
     """``(create, drop)`` statements of the config's channels table (both empty unless ``channels_table`` is set)."""
     from litestar_sqlspec.channels import DEFAULT_CHANNELS_TABLE  # noqa: PLC0415 - avoids an import cycle
 
-    options = extension_options(config)
-    table = _table(options.get("channels_table", False), DEFAULT_CHANNELS_TABLE)
+    table = configured_table(config, "channels_table", DEFAULT_CHANNELS_TABLE, when_unset=False)
     if table is None:
         return [], []
     sql = channel_statements_for(config, table)

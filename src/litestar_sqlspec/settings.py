@@ -25,10 +25,12 @@ __all__ = (
     "ConfigSettings",
     "LitestarConfig",
     "config_label",
+    "configured_table",
     "extension_options",
     "is_identifier",
     "read_settings",
     "table_name_problem",
+    "table_or_refuse",
 )
 
 EXTENSION_NAME = "litestar"
@@ -167,6 +169,32 @@ def config_label(config: Any) -> str:
 def extension_options(config: Any) -> Any:
     """The raw ``extension_config["litestar"]`` of ``config`` (``{}`` when absent); ``read_settings`` validates it."""
     return (getattr(config, "extension_config", None) or {}).get(EXTENSION_NAME) or {}
+
+
+def configured_table(config: Any, key: str, default: str, *, when_unset: bool = True) -> str | None:
+    """The table named by ``extension_config["litestar"][key]``.
+
+    ``default`` for ``True``, ``None`` for ``False`` (the config has no such table); an unset key counts as
+    ``when_unset``.
+    """
+    setting = extension_options(config).get(key, when_unset)
+    if setting is False:
+        return None
+    return default if setting is True or setting is None else setting
+
+
+def table_or_refuse(config: Any, key: str, default: str, table_name: str | None) -> str:
+    """``table_name`` if given, else the configured table; a clear error when ``key`` is ``False`` and none is given."""
+    if table_name is not None:
+        return table_name
+    table = configured_table(config, key, default)
+    if table is None:
+        msg = (
+            f'{config_label(config)}: extension_config["litestar"]["{key}"] is False (this config has no such table); '
+            "pass table_name= to use one anyway"
+        )
+        raise ImproperConfigurationError(msg)
+    return table
 
 
 def _fail(label: str, message: str) -> ImproperConfigurationError:

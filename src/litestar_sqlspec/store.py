@@ -14,7 +14,7 @@ from typing import Any, Self
 from litestar.stores.base import NamespacedStore
 
 from litestar_sqlspec.dialects import store_statements_for
-from litestar_sqlspec.settings import extension_options
+from litestar_sqlspec.settings import extension_options, table_or_refuse
 from litestar_sqlspec.store_backend import StoreBackend
 
 __all__ = (
@@ -36,11 +36,6 @@ DEFAULT_SESSION_TABLE = "litestar_session"
 DEFAULT_NAMESPACE = "litestar"
 NAMESPACE_SEPARATOR = "/"
 _MAX_NAMESPACE_LENGTH = 255
-
-
-def _table_from_config(config: Any) -> str:
-    table = extension_options(config).get("session_table", True)
-    return DEFAULT_SESSION_TABLE if table is True or table is None else table
 
 
 def _validate_namespace(namespace: Any) -> str:
@@ -90,7 +85,7 @@ class BaseSQLSpecStore(NamespacedStore):
         self.config = config
         self.namespace = _validate_namespace(namespace)
         options = extension_options(config)
-        table = _table_from_config(config) if table_name is None else table_name
+        table = table_or_refuse(config, "session_table", DEFAULT_SESSION_TABLE, table_name)
         sql = store_statements_for(config, table, in_memory=bool(options.get("in_memory", False)))
         self.table_name = sql.table
         self._backend = StoreBackend(config, sql, create_missing=bool(options.get("create_schema", True)))
