@@ -166,12 +166,12 @@ def test_a_websocket_subscriber_receives_what_an_http_handler_publishes(kind: st
     app = Litestar(route_handlers=[say], plugins=[SQLSpecPlugin(spec), channels])
     try:
         with TestClient(app) as client:
-            client.post("/say", json={"text": "first"})
-            client.post("/say", json={"text": "second"})
-            client.post("/say", json={"text": "third"})
+            for text in ("first", "second", "third"):
+                assert client.post("/say", json={"text": text}).status_code == 201
             wait_until_delivered(client.blocking_portal, backend)
             with client.websocket_connect("/chat") as socket:
-                assert [socket.receive_text(), socket.receive_text()] == ["second", "third"]  # history
+                history = [socket.receive_text(timeout=10), socket.receive_text(timeout=10)]
+                assert history == ["second", "third"]
                 assert client.post("/say", json={"text": "live"}).status_code == 201
                 assert socket.receive_text(timeout=10) == "live"
     finally:

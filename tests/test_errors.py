@@ -81,7 +81,7 @@ def test_an_app_handler_for_status_409_renders_the_conflict(postgres: Database) 
         return Response({"error": "taken", "detail": exc.detail}, status_code=exc.status_code)
 
     with TestClient(conflict_app(postgres, exception_handlers={409: on_409})) as client:
-        client.post("/things")
+        assert client.post("/things").status_code == 201
         response = client.post("/things")
     assert (response.status_code, response.json()) == (409, {"error": "taken", "detail": "Conflict"})
     assert isinstance(seen[0].__cause__, UniqueViolationError)
@@ -105,7 +105,7 @@ def test_a_route_level_handler_for_unique_violations_wins(postgres: Database) ->
 
     handler = insert_sync if postgres.kind.endswith("_sync") else insert_async
     with TestClient(conflict_app(postgres, route_handlers=[handler])) as client:
-        client.post("/things")
+        assert client.post("/things").status_code == 201
         response = client.post("/things")
     assert (response.status_code, response.json()) == (422, {"already": "there"})
 
@@ -117,7 +117,7 @@ def test_an_app_handler_for_integrity_errors_is_kept(postgres: Database) -> None
     app = conflict_app(postgres, exception_handlers={IntegrityError: on_integrity})
     assert app.exception_handlers[IntegrityError] is on_integrity
     with TestClient(app) as client:
-        client.post("/things")
+        assert client.post("/things").status_code == 201
         response = client.post("/things")
     assert (response.status_code, response.json()) == (400, {"mine": "UniqueViolationError"})
 

@@ -85,7 +85,7 @@ async def test_500_concurrent_requests_through_a_pool_of_5(kind: str) -> None:
     def sync_work(db_session: NamedDependency[SyncDriverAdapterBase]) -> int:
         return int(db_session.select_one(work)["pg_backend_pid"])
 
-    app, plugin = make_app(config, route_handlers=[async_work if config.is_async else sync_work])
+    app, _ = make_app(config, route_handlers=[async_work if config.is_async else sync_work])
     lag = LoopLag()
     statuses: Counter[int] = Counter()
     backends: set[int] = set()
@@ -104,14 +104,13 @@ async def test_500_concurrent_requests_through_a_pool_of_5(kind: str) -> None:
                 requests.start_soon(one)
         elapsed = time.perf_counter() - started
         lag.stop()
-        assert set(statuses) <= {200, 503}, statuses
-        assert statuses[200] >= REQUESTS * 0.9, statuses  # a 503 only when a request waited the pool timeout
+        assert statuses == Counter({200: REQUESTS})  # none waited the pool's timeout (that would be a 503)
         assert len(backends) == POOL_SIZE  # exactly the pool's connections served them
-        assert plugin._runtime_for(config).config.connection_instance is not None
+        stats = config.connection_instance.get_stats()
+        assert stats["pool_size"] - stats["pool_available"] == 0  # none checked out, by the pool's count
         states = _busy_backends(application)
         assert states == Counter({"idle": POOL_SIZE}), states  # nothing left in a transaction or running
-    assert lag.worst < 0.5, f"the event loop stalled {lag.worst * 1000:.0f} ms"
-    assert elapsed < 60
+    assert lag.worst < 2, f"the event loop stalled {lag.worst * 1000:.0f} ms"
     print(f"{kind}: {REQUESTS} requests in {elapsed:.2f} s, {dict(statuses)}, timer lag {lag.worst * 1000:.0f} ms")
 
 

@@ -12,7 +12,6 @@ import pytest
 from litestar import Litestar, get, post
 from litestar.config.app import AppConfig
 from litestar.params import FromQuery, JSONBody
-from litestar.plugins import InitPluginProtocol
 from litestar.testing import TestClient
 from numpy.typing import NDArray
 from sqlspec import SQLSpec
@@ -20,14 +19,6 @@ from sqlspec.adapters.sqlite import SqliteConfig
 
 from litestar_sqlspec import SQLSpecPlugin
 from litestar_sqlspec.numpy_codecs import numpy_codecs, register_numpy
-
-
-class NumpyCodecs(InitPluginProtocol):
-    """What ``SQLSpecPlugin.on_app_init`` does: ``register_numpy(app_config)``."""
-
-    def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        register_numpy(app_config)
-        return app_config
 
 
 class Measurement(msgspec.Struct):
@@ -43,7 +34,7 @@ class Image:
 def app(tmp_path: Path, route_handlers: list[Any], **kwargs: Any) -> Litestar:
     spec = SQLSpec()
     spec.add_config(SqliteConfig(connection_config={"database": str(tmp_path / "app.db")}))
-    return Litestar(route_handlers=route_handlers, plugins=[SQLSpecPlugin(spec), NumpyCodecs()], **kwargs)
+    return Litestar(route_handlers=route_handlers, plugins=[SQLSpecPlugin(spec)], **kwargs)
 
 
 def describe(array: np.ndarray) -> dict[str, Any]:
@@ -183,13 +174,7 @@ from sqlspec import SQLSpec
 from sqlspec.adapters.sqlite import SqliteConfig
 
 from litestar_sqlspec import SQLSpecPlugin
-from litestar_sqlspec.numpy_codecs import numpy_codecs, register_numpy
-
-
-class NumpyCodecs:
-    def on_app_init(self, app_config):
-        register_numpy(app_config)
-        return app_config
+from litestar_sqlspec.numpy_codecs import numpy_codecs
 
 
 @get("/")
@@ -199,7 +184,7 @@ async def index() -> list[int]:
 
 spec = SQLSpec()
 spec.add_config(SqliteConfig(connection_config={"database": sys.argv[1]}))
-app = Litestar(route_handlers=[index], plugins=[SQLSpecPlugin(spec), NumpyCodecs()])
+app = Litestar(route_handlers=[index], plugins=[SQLSpecPlugin(spec)])
 with TestClient(app) as client:
     assert client.get("/").json() == [1, 2]
 assert numpy_codecs() == ({}, [])

@@ -231,4 +231,5 @@ def test_a_config_added_after_the_plugin_also_uses_this_packages_migrations(tmp_
     later = spec.add_config(aiosqlite(tmp_path / "b.db", bind_key="b", disable_di=True))
     Litestar(plugins=[plugin])
     for config in (first, later):
-        assert config.extension_config["litestar"]["migrations_path"] == "litestar_sqlspec:migrations"
+        litestar: Any = config.extension_config["litestar"]
+        assert litestar["migrations_path"] == "litestar_sqlspec:migrations"
