@@ -18,9 +18,19 @@ from litestar.types import Scope
 from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec import _compat_async, _compat_sync
-from litestar_sqlspec._async import AsyncConnectionLease, close_pool_async, open_pool_async
-from litestar_sqlspec._sync import SyncConnectionLease, close_pool_sync, open_pool_sync
-from litestar_sqlspec.pool_facts import connection_lost, idle_check
+from litestar_sqlspec._async import (
+    AsyncConnectionLease,
+    close_pool_async,
+    open_pool_async,
+    replace_dead_connections_async,
+)
+from litestar_sqlspec._sync import (
+    SyncConnectionLease,
+    close_pool_sync,
+    open_pool_sync,
+    replace_dead_connections_sync,
+)
+from litestar_sqlspec.pool_facts import connection_lost
 from litestar_sqlspec.settings import ConfigSettings, read_settings
 from litestar_sqlspec.sqlite_checkout import SqliteCheckoutPool
 from litestar_sqlspec.transactions import has_open_transaction
@@ -50,11 +60,16 @@ class Flavour(NamedTuple):
     run: Callable[..., Awaitable[Any]]
     open_pool: Callable[[Any], Any]
     close_pool: Callable[[Any], Any]
+    replace_dead_connections: Callable[[Any], Any]
 
 
 FLAVOURS = {
-    True: Flavour(AsyncConnectionLease, _compat_async.run, open_pool_async, close_pool_async),
-    False: Flavour(SyncConnectionLease, _compat_sync.run, open_pool_sync, close_pool_sync),
+    True: Flavour(
+        AsyncConnectionLease, _compat_async.run, open_pool_async, close_pool_async, replace_dead_connections_async
+    ),
+    False: Flavour(
+        SyncConnectionLease, _compat_sync.run, open_pool_sync, close_pool_sync, replace_dead_connections_sync
+    ),
 }
 
 
@@ -241,17 +256,7 @@ class ConfigRuntime:
             if self._limiter is not None:
                 self._limiter.release()
         if connection_lost(lease.connection):
-            await self._replace_dead_idle_connections()
-
-    async def _replace_dead_idle_connections(self) -> None:
-        check = idle_check(self.config.connection_instance)
-        if check is None:
-            return
-        logger.warning("%s: a connection was lost; checking the pool's idle connections", self.settings.label)
-        try:
-            await self._flavour.run(check)
-        except Exception:
-            logger.warning("%s: checking the pool's idle connections failed", self.settings.label, exc_info=True)
+            await self._flavour.run(self._flavour.replace_dead_connections, self.config)
 
     async def provide_pool(self, state: State) -> Any:
         """Dependency provider of the pool: the plugin's, else (``manage_lifespan=False``) the config's own."""

@@ -26,7 +26,12 @@ from litestar.channels.backends.base import ChannelsBackend
 from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec import _compat_async, _compat_sync
-from litestar_sqlspec._async.channel_ops import AsyncChannelOps, listen_forever_async
+from litestar_sqlspec._async.channel_ops import (
+    FIRST_BACKOFF_SECONDS,
+    LONGEST_BACKOFF_SECONDS,
+    AsyncChannelOps,
+    listen_forever_async,
+)
 from litestar_sqlspec._sync.channel_ops import SyncChannelOps, listen_forever_sync
 from litestar_sqlspec.channel_dialects import ChannelStatements, channel_statements_for
 from litestar_sqlspec.pool_facts import worker_threads
@@ -44,7 +49,6 @@ _FILE_CHECK_SECONDS = 0.01
 _FASTEST_POLL_SECONDS = 0.005
 _NOTIFY_SAFETY_POLL_SECONDS = 5.0
 _LISTEN_CHECK_SECONDS = 0.25
-_LONGEST_BACKOFF_SECONDS = 2.0
 _STARTUP_LISTEN_TIMEOUT = 10.0
 _SHUTDOWN_GRACE_SECONDS = 0.3
 
@@ -310,7 +314,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
             keys.append(_channel_key(name))
         if not keys:
             return
-        delay = 0.05
+        delay = FIRST_BACKOFF_SECONDS
         while True:
             try:
                 await self._call(self._ops.publish, keys, payload, time.time())
@@ -321,7 +325,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
                     return
                 logger.warning("%s: publishing failed; retrying in %.2f s", self._label, delay, exc_info=True)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, _LONGEST_BACKOFF_SECONDS)
+                delay = min(delay * 2, LONGEST_BACKOFF_SECONDS)
         for neighbour in list(_NEIGHBOURS.get(self._neighbourhood, ())):
             neighbour._wake_up()
 
@@ -392,7 +396,8 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         failures = 0
         while True:
             if self._wake_mode == "file":
-                timeout = _FILE_CHECK_SECONDS
+                # the file is watched for subscribers; with none, only pruning is due (subscribe wakes this up)
+                timeout = _FILE_CHECK_SECONDS if self._names else self.poll_interval
             elif self._wake_mode == "notify":
                 timeout = _NOTIFY_SAFETY_POLL_SECONDS
             else:
@@ -414,7 +419,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
                 found = await self._read() if self._names else 0
             except Exception:
                 failures += 1
-                delay = min(0.05 * 2**failures, _LONGEST_BACKOFF_SECONDS)
+                delay = min(FIRST_BACKOFF_SECONDS * 2**failures, LONGEST_BACKOFF_SECONDS)
                 logger.warning(
                     "%s: reading channel messages failed; again in %.2f s", self._label, delay, exc_info=True
                 )

@@ -10,12 +10,19 @@ from litestar_sqlspec._async.statements import AsyncStatementRunner
 from litestar_sqlspec._compat_async import asleep, read_bytes_async, set_autocommit_async
 from litestar_sqlspec.channel_dialects import ChannelStatements
 
-__all__ = ("AsyncChannelOps", "listen_forever_async", "listen_once_async")
+__all__ = (
+    "FIRST_BACKOFF_SECONDS",
+    "LONGEST_BACKOFF_SECONDS",
+    "AsyncChannelOps",
+    "listen_forever_async",
+    "listen_once_async",
+)
 
 logger = logging.getLogger("litestar_sqlspec.channels")
 
-_FIRST_BACKOFF_SECONDS = 0.05
-_LONGEST_BACKOFF_SECONDS = 2.0
+FIRST_BACKOFF_SECONDS = 0.05
+"""The first pause after a database error; each further one doubles, up to ``LONGEST_BACKOFF_SECONDS``."""
+LONGEST_BACKOFF_SECONDS = 2.0
 
 AsyncAnyConfig = AsyncDatabaseConfig[Any, Any, Any] | NoPoolAsyncConfig[Any, Any]
 
@@ -121,7 +128,7 @@ async def listen_forever_async(
     A lost connection is logged, waited out (backoff up to 2 s) and replaced, and ``on_wake`` is called after each
     loss so that readers catch up from the table.
     """
-    delay = _FIRST_BACKOFF_SECONDS
+    delay = FIRST_BACKOFF_SECONDS
     while not stopping():
         try:
             await listen_once_async(
@@ -133,4 +140,4 @@ async def listen_forever_async(
         if stopping():
             return
         await asleep(delay)
-        delay = min(delay * 2, _LONGEST_BACKOFF_SECONDS)
+        delay = min(delay * 2, LONGEST_BACKOFF_SECONDS)

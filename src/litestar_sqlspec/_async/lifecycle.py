@@ -1,13 +1,17 @@
 """Pool creation and closing for one config."""
 
+import logging
 from contextlib import AsyncExitStack
 from typing import Any
 
 from sqlspec.config import AsyncDatabaseConfig, NoPoolAsyncConfig
 
-from litestar_sqlspec.pool_facts import connections_at_startup
+from litestar_sqlspec.pool_facts import connections_at_startup, idle_check
+from litestar_sqlspec.settings import config_label
 
-__all__ = ("close_pool_async", "open_pool_async")
+__all__ = ("close_pool_async", "open_pool_async", "replace_dead_connections_async")
+
+logger = logging.getLogger("litestar_sqlspec")
 
 AsyncAnyConfig = AsyncDatabaseConfig[Any, Any, Any] | NoPoolAsyncConfig[Any, Any]
 
@@ -28,6 +32,23 @@ async def open_pool_async(config: AsyncAnyConfig) -> Any:
         for _ in range(connections_at_startup(config)):
             await held.enter_async_context(config.provide_connection())
     return pool
+
+
+async def replace_dead_connections_async(config: AsyncAnyConfig) -> None:
+    """After a connection was found dead, have the pool test its idle ones and replace the dead (psycopg_pool).
+
+    When the server dropped one connection (a restart, a failover) it usually dropped all of them: checking now keeps
+    the next operations from each finding a dead one. A failure to check is logged, never raised: the caller has a
+    failure of its own to report.
+    """
+    check = idle_check(config.connection_instance)
+    if check is None:
+        return
+    logger.warning("%s: a connection was lost; checking the pool's idle connections", config_label(config))
+    try:
+        await check()
+    except Exception:
+        logger.warning("%s: checking the pool's idle connections failed", config_label(config), exc_info=True)
 
 
 async def close_pool_async(config: AsyncAnyConfig) -> None:

@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlspec.config import AsyncDatabaseConfig, NoPoolAsyncConfig
 
+from litestar_sqlspec._async.lifecycle import replace_dead_connections_async
 from litestar_sqlspec._compat_async import create_blob_async, execute_async, set_autocommit_async
 from litestar_sqlspec.dialects import CompiledStatement, compile_statement, execution_style
-from litestar_sqlspec.pool_facts import connection_lost, idle_check
+from litestar_sqlspec.pool_facts import connection_lost
 from litestar_sqlspec.transactions import has_open_transaction
 
 __all__ = ("AsyncStatementRunner",)
@@ -50,9 +51,7 @@ class AsyncStatementRunner:
         try:
             return await self._rows_once(statements, parameters or {}, large_value)
         except _ConnectionLostError:
-            check = idle_check(self.config.connection_instance)
-            if check is not None:
-                await check()
+            await replace_dead_connections_async(self.config)
         return await self._rows_once(statements, parameters or {}, large_value, retry=False)
 
     async def _rows_once(

@@ -3,6 +3,6 @@
 """Async source of truth: the database operations beneath the plugin, authored once and generated into ``_sync``."""
 
 from litestar_sqlspec._sync.lease import SyncConnectionLease
-from litestar_sqlspec._sync.lifecycle import close_pool_sync, open_pool_sync
+from litestar_sqlspec._sync.lifecycle import close_pool_sync, open_pool_sync, replace_dead_connections_sync
 
-__all__ = ("SyncConnectionLease", "close_pool_sync", "open_pool_sync")
+__all__ = ("SyncConnectionLease", "close_pool_sync", "open_pool_sync", "replace_dead_connections_sync")

@@ -12,12 +12,19 @@ from litestar_sqlspec._compat_sync import read_bytes_sync, set_autocommit_sync, 
 from litestar_sqlspec._sync.statements import SyncStatementRunner
 from litestar_sqlspec.channel_dialects import ChannelStatements
 
-__all__ = ("SyncChannelOps", "listen_forever_sync", "listen_once_sync")
+__all__ = (
+    "FIRST_BACKOFF_SECONDS",
+    "LONGEST_BACKOFF_SECONDS",
+    "SyncChannelOps",
+    "listen_forever_sync",
+    "listen_once_sync",
+)
 
 logger = logging.getLogger("litestar_sqlspec.channels")
 
-_FIRST_BACKOFF_SECONDS = 0.05
-_LONGEST_BACKOFF_SECONDS = 2.0
+FIRST_BACKOFF_SECONDS = 0.05
+"""The first pause after a database error; each further one doubles, up to ``LONGEST_BACKOFF_SECONDS``."""
+LONGEST_BACKOFF_SECONDS = 2.0
 
 SyncAnyConfig = SyncDatabaseConfig[Any, Any, Any] | NoPoolSyncConfig[Any, Any]
 
@@ -121,7 +128,7 @@ def listen_forever_sync(
     A lost connection is logged, waited out (backoff up to 2 s) and replaced, and ``on_wake`` is called after each
     loss so that readers catch up from the table.
     """
-    delay = _FIRST_BACKOFF_SECONDS
+    delay = FIRST_BACKOFF_SECONDS
     while not stopping():
         try:
             listen_once_sync(
@@ -133,4 +140,4 @@ def listen_forever_sync(
         if stopping():
             return
         sleep(delay)
-        delay = min(delay * 2, _LONGEST_BACKOFF_SECONDS)
+        delay = min(delay * 2, LONGEST_BACKOFF_SECONDS)

@@ -2,14 +2,18 @@
 # from src/litestar_sqlspec/_async/lifecycle.py; edit that file instead.
 """Pool creation and closing for one config."""
 
+import logging
 from contextlib import ExitStack
 from typing import Any
 
 from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
 
-from litestar_sqlspec.pool_facts import connections_at_startup
+from litestar_sqlspec.pool_facts import connections_at_startup, idle_check
+from litestar_sqlspec.settings import config_label
 
-__all__ = ("close_pool_sync", "open_pool_sync")
+__all__ = ("close_pool_sync", "open_pool_sync", "replace_dead_connections_sync")
+
+logger = logging.getLogger("litestar_sqlspec")
 
 SyncAnyConfig = SyncDatabaseConfig[Any, Any, Any] | NoPoolSyncConfig[Any, Any]
 
@@ -30,6 +34,23 @@ def open_pool_sync(config: SyncAnyConfig) -> Any:
         for _ in range(connections_at_startup(config)):
             held.enter_context(config.provide_connection())
     return pool
+
+
+def replace_dead_connections_sync(config: SyncAnyConfig) -> None:
+    """After a connection was found dead, have the pool test its idle ones and replace the dead (psycopg_pool).
+
+    When the server dropped one connection (a restart, a failover) it usually dropped all of them: checking now keeps
+    the next operations from each finding a dead one. A failure to check is logged, never raised: the caller has a
+    failure of its own to report.
+    """
+    check = idle_check(config.connection_instance)
+    if check is None:
+        return
+    logger.warning("%s: a connection was lost; checking the pool's idle connections", config_label(config))
+    try:
+        check()
+    except Exception:
+        logger.warning("%s: checking the pool's idle connections failed", config_label(config), exc_info=True)
 
 
 def close_pool_sync(config: SyncAnyConfig) -> None:

@@ -12,8 +12,9 @@ from typing import Any
 from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
 
 from litestar_sqlspec._compat_sync import create_blob_sync, execute_sync, set_autocommit_sync
+from litestar_sqlspec._sync.lifecycle import replace_dead_connections_sync
 from litestar_sqlspec.dialects import CompiledStatement, compile_statement, execution_style
-from litestar_sqlspec.pool_facts import connection_lost, idle_check
+from litestar_sqlspec.pool_facts import connection_lost
 from litestar_sqlspec.transactions import has_open_transaction
 
 __all__ = ("SyncStatementRunner",)
@@ -52,9 +53,7 @@ class SyncStatementRunner:
         try:
             return self._rows_once(statements, parameters or {}, large_value)
         except _ConnectionLostError:
-            check = idle_check(self.config.connection_instance)
-            if check is not None:
-                check()
+            replace_dead_connections_sync(self.config)
         return self._rows_once(statements, parameters or {}, large_value, retry=False)
 
     def _rows_once(
