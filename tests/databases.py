@@ -7,7 +7,8 @@ Rows are read back through a separate raw connection (stdlib sqlite3 or psycopg)
 import os
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,3 +248,39 @@ async def close_pool(config: Any) -> None:
         await config.close_pool()
     else:
         await anyio.to_thread.run_sync(config.close_pool)
+
+
+def tagged_psycopg_config(kind: str, application: str, **pool: Any) -> Any:
+    """A psycopg config (``psycopg_async`` or ``psycopg_sync``) whose connections carry ``application`` as their
+    ``application_name``, so that a test can find (and kill) exactly them; ``pool`` and ``extension_config`` go in."""
+    from sqlspec.adapters.psycopg import PsycopgAsyncConfig, PsycopgSyncConfig
+
+    extension = pool.pop("extension_config", None)
+    config_type: Any = PsycopgAsyncConfig if kind == "psycopg_async" else PsycopgSyncConfig
+    conninfo = f"{require_postgres()}?application_name={application}"
+    return config_type(connection_config={"conninfo": conninfo, **pool}, extension_config=extension)
+
+
+def kill_backends(application: str) -> int:
+    """Terminate every server backend of ``application`` (see ``tagged_psycopg_config``); how many."""
+    with psycopg.connect(PG_DSN, autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+            (application,),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@contextmanager
+def pg_schema(prefix: str) -> Iterator[str]:
+    """A DSN whose ``search_path`` is a new schema of its own (dropped afterwards): tables made there stay apart."""
+    server = require_postgres()
+    schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{server}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA {schema} CASCADE")

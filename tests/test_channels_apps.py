@@ -17,11 +17,20 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.testing import TestClient
 from sqlspec import SQLSpec
-from sqlspec.adapters.psycopg import PsycopgAsyncConfig, PsycopgSyncConfig
+from sqlspec.adapters.psycopg import PsycopgAsyncConfig
 
 from litestar_sqlspec import SQLSpecChannelsBackend, SQLSpecPlugin
 from tests.channel_helpers import receiving_on, wait_until_delivered
-from tests.databases import PG_DSN, Database, close_pool, make_database, open_pool, require_postgres
+from tests.databases import (
+    PG_DSN,
+    Database,
+    close_pool,
+    kill_backends,
+    make_database,
+    open_pool,
+    require_postgres,
+    tagged_psycopg_config,
+)
 
 SUBSCRIBER = """
 import asyncio
@@ -127,20 +136,14 @@ async def test_a_killed_listener_connection_loses_no_message(kind: str, tmp_path
 async def test_publish_and_stream_survive_the_server_dropping_every_connection(kind: str) -> None:
     require_postgres()
     table = f"channels_{uuid.uuid4().hex[:10]}"
-    config_type: Any = PsycopgAsyncConfig if kind == "psycopg_async" else PsycopgSyncConfig
-    config = config_type(
-        connection_config={"conninfo": f"{PG_DSN}?application_name={table}", "min_size": 2, "max_size": 2},
-        extension_config={"litestar": {"channels_table": table}},
+    config = tagged_psycopg_config(
+        kind, table, min_size=2, max_size=2, extension_config={"litestar": {"channels_table": table}}
     )
     async with receiving_on(config) as (backend, receiver):
         await backend.subscribe(["s"])
         await backend.publish(b"one", ["s"])
         assert len(await receiver.wait_for(1)) == 1
-        with psycopg.connect(PG_DSN, autocommit=True) as admin:  # every connection of the backend, pool included
-            killed = admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", (table,)
-            ).fetchall()
-        assert len(killed) == 3  # two pooled, one listening
+        assert kill_backends(table) == 3  # every connection of the backend: two pooled, one listening
         await backend.publish(b"two", ["s"])  # a broken pooled connection: retried, not raised
         await backend.publish(b"three", ["s"])
         events = await receiver.wait_for(3, timeout=15)

@@ -5,16 +5,14 @@ import importlib
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
-import psycopg
 import pytest
 from litestar.testing import TestClient
 
-from tests.databases import require_postgres
+from tests.databases import pg_schema
 from tests.servers import litestar_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,16 +38,12 @@ def demo_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[st
     if request.param == "sqlite":
         yield {**env, "DEMO_DATABASE": str(tmp_path / "demo.db")}
         return
-    dsn = require_postgres()
-    schema = f"demo_{uuid.uuid4().hex[:8]}"  # its own schema: the demo's tables and migration history stay apart
-    with psycopg.connect(dsn, autocommit=True) as connection:
-        connection.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield {**env, "DATABASE_URL": f"{dsn}?options=-csearch_path%3D{schema}"}
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as connection:
-            connection.execute(f"DROP SCHEMA {schema} CASCADE")
-        sys.modules.pop("demo.app", None)
+    # its own schema: the demo's tables and migration history stay apart
+    with pg_schema("demo") as dsn:
+        try:
+            yield {**env, "DATABASE_URL": dsn}
+        finally:
+            sys.modules.pop("demo.app", None)
 
 
 def test_the_demo_signs_in_lists_filters_chats_and_caches(

@@ -6,18 +6,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from litestar import Litestar, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.testing import TestClient
-from sqlspec.adapters.psycopg import PsycopgAsyncConfig, PsycopgSyncConfig
 from sqlspec.driver import AsyncDriverAdapterBase, SyncDriverAdapterBase
 
 from litestar_sqlspec import SQLSpecPlugin, SQLSpecStore
 from tests.apps import make_app
-from tests.databases import PG_DSN, Database, close_pool, make_database, open_pool
+from tests.databases import Database, close_pool, kill_backends, make_database, open_pool, tagged_psycopg_config
 
 pytestmark = pytest.mark.postgres
 
@@ -35,11 +33,8 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 def _app(database: Database) -> tuple[Litestar, SQLSpecPlugin, Any, str]:
     """An app whose pooled connections carry an application name of their own, so that only they are killed."""
     application = f"faults_{uuid.uuid4().hex[:8]}"
-    config_type = PsycopgAsyncConfig if database.kind == "psycopg_async" else PsycopgSyncConfig
-    dsn = database.config().connection_config["conninfo"]
-    config = config_type(
-        connection_config={"conninfo": f"{dsn}?application_name={application}", "min_size": POOL_SIZE},
-        extension_config={"litestar": {"commit_mode": "autocommit"}},
+    config = tagged_psycopg_config(
+        database.kind, application, min_size=POOL_SIZE, extension_config={"litestar": {"commit_mode": "autocommit"}}
     )
     insert = database.insert_sql()
     suicide = "SELECT pg_terminate_backend(pg_backend_pid())"
@@ -67,16 +62,6 @@ def _app(database: Database) -> tuple[Litestar, SQLSpecPlugin, Any, str]:
     return app, plugin, config, application
 
 
-def _kill_all(application: str, dsn: str) -> int:
-    with psycopg.connect(dsn, autocommit=True) as connection:
-        row = connection.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
-            (application,),
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
 def test_a_connection_killed_mid_request_fails_that_request_only(database: Database) -> None:
     app, plugin, config, _ = _app(database)
     with TestClient(app) as client:
@@ -92,10 +77,9 @@ def test_the_server_dropping_every_connection_costs_one_request(database: Databa
     """After the first lost connection the plugin has the pool test its idle ones: the dead are replaced at once,
     instead of failing one request each."""
     app, plugin, config, application = _app(database)
-    dsn = database.config().connection_config["conninfo"]
     with TestClient(app) as client:
         assert [client.post(f"/items/warm{number}").status_code for number in range(3)] == [201] * 3
-        assert _kill_all(application, dsn) == POOL_SIZE
+        assert kill_backends(application) == POOL_SIZE
         statuses = [client.post(f"/items/next{number}").status_code for number in range(POOL_SIZE * 2)]
         assert statuses == [500] + [201] * (POOL_SIZE * 2 - 1)
         assert database.checked_out(plugin, config) == 0
@@ -106,15 +90,12 @@ def test_the_server_dropping_every_connection_costs_one_request(database: Databa
 async def test_the_store_rides_through_the_server_dropping_every_connection(kind: str) -> None:
     """Store statements are safe to repeat: one that finds its connection dead runs again on a live one."""
     application = f"faults_{uuid.uuid4().hex[:8]}"
-    config_type: Any = PsycopgAsyncConfig if kind == "psycopg_async" else PsycopgSyncConfig
-    config = config_type(
-        connection_config={"conninfo": f"{PG_DSN}?application_name={application}", "min_size": 3, "max_size": 3}
-    )
+    config = tagged_psycopg_config(kind, application, min_size=3, max_size=3)
     await open_pool(config)
     store = SQLSpecStore(config, table_name=f"faults_store_{uuid.uuid4().hex[:8]}")
     try:
         await store.set("kept", b"value", expires_in=60)
-        assert _kill_all(application, PG_DSN) == 3
+        assert kill_backends(application) == 3
         assert [await store.get("kept") for _ in range(5)] == [b"value"] * 5  # not one error
         await store.set("after", b"new")
         assert await store.get("after") == b"new"

@@ -18,12 +18,12 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.params import FromPath
-from sqlspec.adapters.psycopg import PsycopgAsyncConfig, PsycopgSyncConfig
+from sqlspec.adapters.psycopg import PsycopgAsyncConfig
 from sqlspec.driver import AsyncDriverAdapterBase, SyncDriverAdapterBase
 
 from litestar_sqlspec import SQLSpecStore
 from tests.apps import make_app
-from tests.databases import PG_DSN, make_database, require_postgres
+from tests.databases import PG_DSN, make_database, require_postgres, tagged_psycopg_config
 from tests.flavour_async import serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -66,13 +66,11 @@ def _busy_backends(application: str) -> Counter[str]:
 async def test_500_concurrent_requests_through_a_pool_of_5(kind: str) -> None:
     require_postgres()
     application = f"load_{uuid.uuid4().hex[:8]}"
-    config_type: Any = PsycopgAsyncConfig if kind == "psycopg_async" else PsycopgSyncConfig
-    config = config_type(
-        connection_config={
-            "conninfo": f"{PG_DSN}?application_name={application}",
-            "min_size": POOL_SIZE,
-            "max_size": POOL_SIZE,
-        },
+    config = tagged_psycopg_config(
+        kind,
+        application,
+        min_size=POOL_SIZE,
+        max_size=POOL_SIZE,
         extension_config={"litestar": {"commit_mode": "autocommit"}},
     )
     work = "SELECT pg_sleep(0.002), pg_backend_pid()"

@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from tests.databases import require_postgres
+from tests.databases import pg_schema
 from tests.servers import serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -24,15 +23,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 @pytest.fixture
 def dsn() -> Iterator[str]:
     """The test database, with a schema of its own (the app creates its store and channels tables there)."""
-    server = require_postgres()
-    schema = f"scale_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{server}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(server, autocommit=True) as connection:
-            connection.execute(f"DROP SCHEMA {schema} CASCADE")
+    with pg_schema("scale") as schema_dsn:
+        yield schema_dsn
 
 
 def _answers_from_every_worker(base: str, count: int, cookies: httpx.Cookies | None = None) -> dict[int, Any]:
