@@ -39,11 +39,15 @@ from litestar_sqlspec.schema import create_table_racing
 from litestar_sqlspec.settings import config_label, extension_options, table_or_refuse
 from litestar_sqlspec.standalone_pool import PoolUse
 
-__all__ = ("DEFAULT_CHANNELS_TABLE", "SQLSpecChannelsBackend")
+__all__ = ("DEFAULT_CHANNELS_TABLE", "DEFAULT_HISTORY", "DEFAULT_RETENTION_SECONDS", "SQLSpecChannelsBackend")
 
 logger = logging.getLogger("litestar_sqlspec.channels")
 
 DEFAULT_CHANNELS_TABLE = "litestar_channels"
+DEFAULT_HISTORY = 0
+"""Messages kept per channel whatever their age, by default."""
+DEFAULT_RETENTION_SECONDS = 60.0
+"""Seconds a message is kept for lagging subscribers, by default."""
 _BATCH = 500
 _FILE_CHECK_SECONDS = 0.01
 _FASTEST_POLL_SECONDS = 0.005
@@ -150,9 +154,9 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         config: Any,
         *,
         table_name: str | None = None,
-        history: int = 0,
+        history: int = DEFAULT_HISTORY,
         poll_interval: float = 1.0,
-        retention: float | timedelta = 60.0,
+        retention: float | timedelta = DEFAULT_RETENTION_SECONDS,
         max_payload_bytes: int = 16 * 1024 * 1024,
         synchronous_commit: bool = True,
         channel_prefix: str = "litestar",

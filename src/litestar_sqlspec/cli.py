@@ -22,6 +22,8 @@ from litestar.cli._utils import LitestarGroup
 from sqlspec.cli import add_migration_commands
 from sqlspec.exceptions import ImproperConfigurationError
 
+from litestar_sqlspec.channels import DEFAULT_HISTORY, DEFAULT_RETENTION_SECONDS
+
 if TYPE_CHECKING:
     from litestar import Litestar
 
@@ -201,14 +203,14 @@ def channels_group() -> None:
 @click.option(
     "--history",
     type=click.IntRange(min=0),
-    default=0,
+    default=DEFAULT_HISTORY,
     show_default=True,
     help="Messages to keep per channel whatever their age.",
 )
 @click.option(
     "--retention",
     type=click.FloatRange(min=0),
-    default=60.0,
+    default=DEFAULT_RETENTION_SECONDS,
     show_default=True,
     help="Seconds a message is kept for lagging subscribers.",
 )
