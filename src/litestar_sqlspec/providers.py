@@ -502,15 +502,22 @@ class _FilterPlan:
             OrderByFilter,
         )
 
-    def _fields(self, name: str) -> list[FieldNameType]:
+    def _items(self, name: str, single: tuple[type, ...], what: str) -> list[Any]:
+        """A setting that holds one item or a list (tuple, set) of them, as a list."""
         value = self.config.get(name)
         if not value:
             return []
-        items = [value] if isinstance(value, (str, FieldNameType)) else value
+        items = [value] if isinstance(value, single) else value
         if not isinstance(items, (list, tuple, set)):
-            msg = f"FilterConfig {name} must be a field or a list of fields, got {value!r}"
+            msg = f"FilterConfig {name} must be {what} or a list of them, got {value!r}"
             raise ImproperConfigurationError(msg)
-        fields = [FieldNameType(item) if isinstance(item, str) else item for item in items]
+        return list(items)
+
+    def _fields(self, name: str) -> list[FieldNameType]:
+        fields = [
+            FieldNameType(item) if isinstance(item, str) else item
+            for item in self._items(name, (str, FieldNameType), "a field")
+        ]
         for item in fields:
             if not isinstance(item, FieldNameType) or not isinstance(item.type_hint, type):
                 msg = f"FilterConfig {name}: {item!r} is neither a column name nor a FieldNameType(name, type)"
@@ -518,15 +525,20 @@ class _FilterPlan:
             _check_column(name, item.name)
         return sorted(set(fields), key=lambda item: item.name)
 
+    def _column_names(self, name: str) -> list[str]:
+        value = self.config.get(name)
+        return self._columns(name, value) if value else []
+
     def _collections(self, name: str, *, negated: bool) -> list[_FilterSpec]:
         kind: Any = NotInCollectionFilter if negated else InCollectionFilter
         suffix = "not_in" if negated else "in"
         return [
-            _FilterSpec(
-                f"{_key_part(item.name)}_{suffix}_filter",
-                (_Query(camelize(f"{_key_part(item.name)}_{suffix}"), list[item.type_hint] | None),),  # type: ignore[name-defined]
-                lambda values, column=item.name: kind(column, values) if values else None,
-                kind[item.type_hint] | None,
+            _per_column(
+                item.name,
+                suffix,
+                annotation=list[item.type_hint] | None,  # type: ignore[name-defined]
+                build=lambda values, column=item.name: kind(column, values) if values else None,
+                returns=kind[item.type_hint] | None,
             )
             for item in self._fields(name)
         ]
@@ -534,57 +546,50 @@ class _FilterPlan:
     def _nulls(self, name: str, *, negated: bool) -> list[_FilterSpec]:
         kind: Any = NotNullFilter if negated else NullFilter
         suffix = "not_null" if negated else "null"
-        query = "is_not_null" if negated else "is_null"
         return [
-            _FilterSpec(
-                f"{_key_part(column)}_{suffix}_filter",
-                (_Query(camelize(f"{_key_part(column)}_{query}"), BooleanOrNone),),
-                lambda wanted, column=column: kind(column) if wanted else None,
-                kind | None,
+            _per_column(
+                column,
+                suffix,
+                query=f"is_{suffix}",
+                annotation=BooleanOrNone,
+                build=lambda wanted, column=column: kind(column) if wanted else None,
+                returns=kind | None,
             )
-            for column in (self._columns(name, self.config[name]) if self.config.get(name) else [])
+            for column in self._column_names(name)
         ]
 
     def _booleans(self) -> list[_FilterSpec]:
-        value = self.config.get("boolean_fields")
         return [
-            _FilterSpec(
-                f"{_key_part(column)}_boolean_filter",
-                (_Query(camelize(f"{_key_part(column)}_boolean"), BooleanOrNone),),
-                lambda wanted, column=column: None if wanted is None else BooleanFilter(column, wanted),
-                BooleanFilter | None,
+            _per_column(
+                column,
+                "boolean",
+                annotation=BooleanOrNone,
+                build=lambda wanted, column=column: None if wanted is None else BooleanFilter(column, wanted),
+                returns=BooleanFilter | None,
             )
-            for column in (self._columns("boolean_fields", value) if value else [])
+            for column in self._column_names("boolean_fields")
         ]
 
     def _choices(self) -> list[_FilterSpec]:
-        value = self.config.get("choice_fields")
-        if not value:
-            return []
-        items = [value] if isinstance(value, (str, ChoiceField)) else value
-        if not isinstance(items, (list, tuple, set)):
-            msg = f"FilterConfig choice_fields must be a ChoiceField or a list of them, got {value!r}"
-            raise ImproperConfigurationError(msg)
-        choices: list[ChoiceField] = []
-        for item in items:
-            choice = ChoiceField(item, []) if isinstance(item, str) else item
+        choices = [
+            ChoiceField(item, []) if isinstance(item, str) else item
+            for item in self._items("choice_fields", (str, ChoiceField), "a ChoiceField")
+        ]
+        for choice in choices:
             if not isinstance(choice, ChoiceField):
-                msg = f"FilterConfig choice_fields: {item!r} is neither a column name nor a ChoiceField"
+                msg = f"FilterConfig choice_fields: {choice!r} is neither a column name nor a ChoiceField"
                 raise ImproperConfigurationError(msg)
-            choices.append(choice)
-        specs: list[_FilterSpec] = []
-        for choice in sorted(choices, key=lambda each: str(each.name)):
             _check_column("choice_fields", choice.name)
-            part = _key_part(choice.name)
-            specs.append(
-                _FilterSpec(
-                    f"{part}_choices_filter",
-                    (_Query(camelize(f"{part}_choices"), list[_choice_type(choice)] | None),),  # type: ignore[misc]
-                    lambda values, column=choice.name: ChoicesFilter(column, values) if values else None,
-                    ChoicesFilter[Any] | None,
-                )
+        return [
+            _per_column(
+                choice.name,
+                "choices",
+                annotation=list[_choice_type(choice)] | None,  # type: ignore[misc]
+                build=lambda values, column=choice.name: ChoicesFilter(column, values) if values else None,
+                returns=ChoicesFilter[Any] | None,
             )
-        return specs
+            for choice in sorted(choices, key=lambda each: each.name)
+        ]
 
     def _cursor(self) -> _FilterSpec:
         raw_keys = self.config.get("cursor_keys")
@@ -620,6 +625,18 @@ class _FilterPlan:
                 raise ValidationException(detail="Invalid pagination cursor") from exc
 
         return _FilterSpec(_dependency_key(self.defaults, "CURSOR_FILTER_DEPENDENCY_KEY"), queries, build, CursorFilter)
+
+
+def _per_column(
+    column: str, suffix: str, *, annotation: Any, build: Callable[..., Any], returns: Any, query: str | None = None
+) -> _FilterSpec:
+    """A filter of one column from one query parameter.
+
+    Its dependency key is ``<column>_<suffix>_filter``, its parameter ``<column>_<query or suffix>`` in camelCase.
+    """
+    part = _key_part(column)
+    queries = (_Query(camelize(f"{part}_{query or suffix}"), annotation),)
+    return _FilterSpec(f"{part}_{suffix}_filter", queries, build, returns)
 
 
 def _lead_with(keys: tuple[CursorKey, ...], column: str, order: SortOrder) -> tuple[CursorKey, ...]:
