@@ -11,17 +11,22 @@ from typing import Any
 
 import anyio
 
+from litestar_sqlspec._async import close_pool_async, open_pool_async
+from litestar_sqlspec._sync import close_pool_sync, open_pool_sync
+
 __all__ = ("PoolUse",)
 
 
 class PoolUse:
     """Shared by the operations of one store or channels backend on one config."""
 
-    __slots__ = ("_lock", "_owned", "_run", "_users", "config")
+    __slots__ = ("_close", "_lock", "_open", "_owned", "_run", "_users", "config")
 
     def __init__(self, config: Any, run: Callable[..., Awaitable[Any]]) -> None:
         self.config = config
         self._run = run
+        self._open: Any = open_pool_async if config.is_async else open_pool_sync
+        self._close: Any = close_pool_async if config.is_async else close_pool_sync
         self._lock = anyio.Lock()
         self._users = 0
         self._owned = False
@@ -40,9 +45,9 @@ class PoolUse:
             return
         async with self._lock:
             if not self._owned and config.connection_instance is None:
-                # Just the pool: the app's startup fill (every aiosqlite connection, psycopg's min_size) would be
-                # paid again by every standalone operation.
-                await self._run(config.create_pool)
+                # The app's startup opening, warm-up included: operations that open aiosqlite connections at once
+                # while others write leak sqlspec 0.69's handled "database is locked" (see pool_facts).
+                await self._run(self._open, config)
                 self._owned = True
             joined = self._owned
             if joined:
@@ -56,4 +61,4 @@ class PoolUse:
                         self._users -= 1
                         if self._users == 0 and self._owned:
                             self._owned = False
-                            await self._run(config.close_pool)
+                            await self._run(self._close, config)
