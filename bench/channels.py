@@ -7,7 +7,9 @@ rotated order each round):
 - ``b2b``: publish one message, wait until the subscriber has it, again (``--messages`` times, within a time budget);
   p50 and p99 latency in ms;
 - ``quiet``: the same after a random 0-250 ms pause before each publish (seeded): p50, p99 and max latency in ms;
-- ``msgs/s``: ``--throughput`` messages published by sequential awaits, timed until the subscriber has them all.
+- ``msgs/s``: ``--throughput`` messages published by sequential awaits, timed until the subscriber has them all;
+- ``msgs/s N``: the same messages shared by ``--publishers`` concurrent tasks (as request handlers publish), each
+  publishing its share by sequential awaits.
 Every message is unique: losses and duplicates are counted over the whole run and printed.
 
 Run: ``python bench/channels.py`` (``--kinds``, ``--rounds``, ``--messages``, ``--quiet-messages``, ...);
@@ -66,7 +68,7 @@ PAIRS = (
     ("ours/psycopg", "litestar/asyncpg"),
     ("ours/psycopg-async-commit", "sqlspec-notify/psycopg"),
 )
-TESTS = ("b2b", "quiet", "throughput")
+TESTS = ("b2b", "quiet", "throughput", "concurrent")
 MESSAGE_TIMEOUT = 5.0  # a latency message not received within this is counted lost
 MAX_LOST_PER_TEST = 3  # a latency test gives up after this many lost messages
 QUIET_PAUSE = 0.25
@@ -137,6 +139,8 @@ class Results:
     quiet_max: list[float] = field(default_factory=list)
     rate: list[float | None] = field(default_factory=list)
     rate_received: list[int] = field(default_factory=list)
+    concurrent_rate: list[float | None] = field(default_factory=list)
+    concurrent_received: list[int] = field(default_factory=list)
     lost_in_tests: int = 0
 
 
@@ -320,16 +324,25 @@ async def latencies(subject: Subject, run: str, count: int, budget: float, rng: 
     return samples
 
 
-async def throughput(subject: Subject, run: str, count: int, seconds: float) -> tuple[float | None, int]:
-    """Messages/s publishing ``count`` messages back to back until all arrive; ``None`` on timeout, and received."""
+async def throughput(
+    subject: Subject, run: str, count: int, seconds: float, publishers: int = 1
+) -> tuple[float | None, int]:
+    """Messages/s publishing ``count`` messages back to back until all arrive; ``None`` on timeout, and received.
+
+    With several ``publishers``, that many tasks share the messages, each publishing its share back to back.
+    """
     receiver = subject.receiver
     receiver.run_prefix, receiver.run_needed, receiver.run_unique = f"{run}:", count, 0
     receiver.run_done.clear()
+
+    async def publisher(first: int) -> None:
+        for seq in range(first, count, publishers):
+            await subject.publish(f"{run}:{seq}")
+
     started = time.perf_counter()
     try:
         async with asyncio.timeout(seconds):
-            for seq in range(count):
-                await subject.publish(f"{run}:{seq}")
+            await asyncio.gather(*(publisher(first) for first in range(publishers)))
             await receiver.run_done.wait()
     except TimeoutError:
         return None, receiver.run_unique
@@ -353,12 +366,16 @@ async def measure(subject: Subject, test: str, round_index: int, args: argparse.
             result.quiet_p50.append(statistics.median(samples))
             result.quiet_p99.append(p99(samples))
             result.quiet_max.append(max(samples))
+    elif test == "concurrent":
+        rate, received = await throughput(subject, run, args.throughput, args.timeout, args.publishers)
+        result.concurrent_rate.append(rate)
+        result.concurrent_received.append(received)
     else:
         rate, received = await throughput(subject, run, args.throughput, args.timeout)
         result.rate.append(rate)
         result.rate_received.append(received)
-        if rate is None:
-            subject.notes.append(f"{run}: timeout after {args.timeout:.0f} s, {received}/{args.throughput} received")
+    if test in ("concurrent", "throughput") and rate is None:
+        subject.notes.append(f"{run}: timeout after {args.timeout:.0f} s, {received}/{args.throughput} received")
 
 
 # reporting
@@ -368,13 +385,22 @@ def fmt(values: list[float], digits: int = 2) -> str:
     return f"{statistics.median(values):.{digits}f}" if values else "-"
 
 
-def rate_text(result: Results) -> str:
-    if not result.rate:
+def rate_text(rates: list[float | None], received: list[int]) -> str:
+    if not rates:
         return "-"
-    done = [rate for rate in result.rate if rate is not None]
-    if len(done) == len(result.rate):
+    done = [rate for rate in rates if rate is not None]
+    if len(done) == len(rates):
         return f"{statistics.median(done):.0f}"
-    return f"timeout {min(result.rate_received)}/{max(result.rate_received)}" if not done else "timeout*"
+    return f"timeout {min(received)}/{max(received)}" if not done else "timeout*"
+
+
+def rate_ratio(ours: list[float | None], reference: list[float | None]) -> str:
+    """ours / reference of throughputs; ``-`` when ours timed out in a round, ``ref timeout`` when the reference did."""
+    our_rates = [rate for rate in ours if rate is not None]
+    their_rates = [rate for rate in reference if rate is not None]
+    if len(their_rates) != len(reference):
+        return "ref timeout"
+    return ratio(our_rates, their_rates) if len(our_rates) == len(ours) else "-"
 
 
 def ratio(reference: list[float], ours: list[float]) -> str:
@@ -398,9 +424,21 @@ def report(
         f"\n{args.rounds} rounds, medians over rounds; b2b: up to {args.messages} messages (budget "
         f"{args.b2b_budget:.0f} s per round), quiet: {args.quiet_messages} messages after "
         f"0-{QUIET_PAUSE * 1000:.0f} ms pauses (seed {args.seed}), throughput: {args.throughput} sequential "
-        "publishes; latencies in ms"
+        f"publishes (msgs/s) and the same shared by {args.publishers} concurrent publishers (msgs/s N); latencies in ms"
     )
-    header = ("backend", "b2b p50", "b2b p99", "b2b n", "quiet p50", "quiet p99", "quiet max", "msgs/s", "lost", "dup")
+    header = (
+        "backend",
+        "b2b p50",
+        "b2b p99",
+        "b2b n",
+        "quiet p50",
+        "quiet p99",
+        "quiet max",
+        "msgs/s",
+        "msgs/s N",
+        "lost",
+        "dup",
+    )
     print(f"{header[0]:26}" + "".join(f"{column:>11}" for column in header[1:]))
     for subject in subjects:
         result = results[subject.name]
@@ -414,7 +452,8 @@ def report(
             fmt(result.quiet_p50),
             fmt(result.quiet_p99),
             quiet_max,
-            rate_text(result),
+            rate_text(result.rate, result.rate_received),
+            rate_text(result.concurrent_rate, result.concurrent_received),
             str(lost),
             str(dup),
         )
@@ -427,24 +466,22 @@ def report(
         if ours not in names or reference not in names:
             continue
         mine, theirs = results[ours], results[reference]
-        our_rates = [rate for rate in mine.rate if rate is not None]
-        their_rates = [rate for rate in theirs.rate if rate is not None]
-        rates = ratio(our_rates, their_rates) if len(our_rates) == len(mine.rate) else "-"
-        if len(their_rates) != len(theirs.rate):
-            rates = "ref timeout"
         ratios = (
             ratio(theirs.b2b_p50, mine.b2b_p50),
             ratio(theirs.b2b_p99, mine.b2b_p99),
             ratio(theirs.quiet_p50, mine.quiet_p50),
             ratio(theirs.quiet_p99, mine.quiet_p99),
-            rates,
+            rate_ratio(mine.rate, theirs.rate),
+            rate_ratio(mine.concurrent_rate, theirs.concurrent_rate),
         )
         lines.append(f"{ours + ' vs ' + reference:50}" + "".join(f"{cell:>11}" for cell in ratios))
     if lines:
         print("\nratios (latency: reference/ours, throughput: ours/reference; above 1 means ours is better)")
         print(
             f"{'':50}"
-            + "".join(f"{column:>11}" for column in ("b2b p50", "b2b p99", "quiet p50", "quiet p99", "msgs/s"))
+            + "".join(
+                f"{column:>11}" for column in ("b2b p50", "b2b p99", "quiet p50", "quiet p99", "msgs/s", "msgs/s N")
+            )
         )
         print("\n".join(lines))
 
@@ -483,6 +520,7 @@ def summarize(
         result = results[subject.name]
         lost, dup = lost_and_dup(subject)
         rates = [rate for rate in result.rate if rate is not None]
+        concurrent = [rate for rate in result.concurrent_rate if rate is not None]
         stray = [
             key for key in subject.receiver.counts if key not in subject.receiver.sent and not key.startswith("warm:")
         ]
@@ -501,6 +539,10 @@ def summarize(
             # a throughput median only when no round timed out
             "msgs_per_s": median_or_none(rates) if rates and len(rates) == len(result.rate) else None,
             "throughput_timeouts": len(result.rate) - len(rates),
+            "concurrent_msgs_per_s": (
+                median_or_none(concurrent) if concurrent and len(concurrent) == len(result.concurrent_rate) else None
+            ),
+            "concurrent_timeouts": len(result.concurrent_rate) - len(concurrent),
             "lost": lost,
             "dup": dup,
             "notes": notes,
@@ -513,9 +555,11 @@ def summarize(
                 "quiet_max_ms": result.quiet_max,
                 "msgs_per_s": result.rate,
                 "received_in_throughput": result.rate_received,
+                "concurrent_msgs_per_s": result.concurrent_rate,
+                "received_in_concurrent": result.concurrent_received,
             },
         }
-    metrics = ("b2b_p50_ms", "b2b_p99_ms", "quiet_p50_ms", "quiet_p99_ms", "msgs_per_s")
+    metrics = ("b2b_p50_ms", "b2b_p99_ms", "quiet_p50_ms", "quiet_p99_ms", "msgs_per_s", "concurrent_msgs_per_s")
     missing: dict[str, Any] = {}
     pairs = [  # every pair of requested kinds; ratios None where a side was skipped or has no value
         {
@@ -540,6 +584,7 @@ def summarize(
             "quiet_messages": args.quiet_messages,
             "quiet_pause_max_s": QUIET_PAUSE,
             "throughput": args.throughput,
+            "publishers": args.publishers,
             "timeout_s": args.timeout,
             "settle_s": args.settle,
             "seed": args.seed,
@@ -602,6 +647,7 @@ if __name__ == "__main__":
     parser.add_argument("--b2b-budget", type=float, default=8.0, help="seconds per back-to-back test and round")
     parser.add_argument("--quiet-messages", type=int, default=30, help="quiet-channel latency messages per round")
     parser.add_argument("--throughput", type=int, default=1000, help="messages per throughput test")
+    parser.add_argument("--publishers", type=int, default=32, help="concurrent publishers in the concurrent test")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per throughput test")
     parser.add_argument("--settle", type=float, default=2.0, help="seconds to wait for late messages at the end")
     parser.add_argument("--seed", type=int, default=0)

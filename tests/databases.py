@@ -135,6 +135,14 @@ class Database:
         finally:
             connection.close()
 
+    def scalar(self, sql: str) -> Any:
+        """The first value of ``sql``'s first row, read through a separate connection."""
+        connection = self._raw()
+        try:
+            return connection.execute(sql).fetchone()[0]
+        finally:
+            connection.close()
+
     def names(self) -> list[str]:
         """The names committed to the table, read through a separate connection."""
         connection = self._raw()

@@ -112,6 +112,50 @@ async def test_unsubscribed_channels_yield_nothing(started: Started) -> None:
         group.cancel_scope.cancel()
 
 
+async def test_concurrent_publishes_share_commits_and_each_returns_once_committed(
+    started: Started, database: Database
+) -> None:
+    publisher, other = await started(history=1000), await started(history=1000)
+    tasks, each = 20, 10
+    async with anyio.create_task_group() as group:
+        receiver = await receiving(other, group)
+        await other.subscribe(["busy"])
+
+        async def publish_share(task: int) -> None:
+            for index in range(each):
+                payload = f"{task}:{index}".encode()
+                await publisher.publish(payload, ["busy"])
+                if index == each - 1:  # returned: committed, so another instance reads it
+                    assert payload in await other.get_history("busy")
+
+        async with anyio.create_task_group() as publishing:
+            for task in range(tasks):
+                publishing.start_soon(publish_share, task)
+        events = await receiver.wait_for(tasks * each)
+        assert sorted(payload for _, payload in events) == sorted(
+            f"{task}:{index}".encode() for task in range(tasks) for index in range(each)
+        )
+        for task in range(tasks):  # each publisher's messages arrive in the order it published them
+            mine = [payload for _, payload in events if payload.startswith(f"{task}:".encode())]
+            assert mine == [f"{task}:{index}".encode() for index in range(each)]
+        group.cancel_scope.cancel()
+    commits = database.scalar(f"SELECT COUNT(DISTINCT created_at) FROM {publisher.table_name}")
+    assert commits < tasks * each  # a commit's messages share its time: publishers waiting were grouped
+
+
+async def test_cancelled_publishers_do_not_stall_the_next_ones(started: Started) -> None:
+    backend = await started(history=100)
+    with anyio.move_on_after(0.005):
+        async with anyio.create_task_group() as publishing:
+            for index in range(50):
+                publishing.start_soon(backend.publish, f"maybe{index}".encode(), ["c"])
+    with anyio.fail_after(10):
+        await backend.publish(b"after", ["c"])
+    history = await backend.get_history("c")
+    assert history[-1] == b"after"
+    assert len(history) == len(set(history))
+
+
 async def test_history_keeps_the_newest_messages_of_every_channel(started: Started) -> None:
     backend = await started(history=3)
     for index in range(5):

@@ -37,7 +37,11 @@ class ChannelDialect:
     table_exists: str
     publish: tuple[str, ...]
     """Insert one row per channel key (``:keys``, in order) with ``:payload`` and ``:now``: one statement or one
-    transaction, serialized where ids could commit out of order."""
+    transaction, serialized where ids could commit out of order. With ``batched``, one statement inserts the rows of
+    many messages: ``:keys`` and ``:payloads`` are row-aligned arrays."""
+    batched: bool
+    """Whether ``publish`` takes a batch of messages as arrays; otherwise a batch runs ``publish`` once per message,
+    all in one transaction."""
     wanted: str
     """SQL condition: ``channel_key`` is one of the subscribed ``:keys``."""
     keys_as: Literal["json", "array"]
@@ -83,6 +87,7 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
             "INSERT INTO {table} (channel_key, payload, created_at) "
             "SELECT value, :payload, :now FROM json_each(:keys) ORDER BY key",
         ),
+        batched=False,
         wanted="channel_key IN (SELECT value FROM json_each(:keys))",
         keys_as="json",
         limit="LIMIT :limit",
@@ -98,15 +103,17 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
             "CREATE INDEX IF NOT EXISTS {index} ON {table} (channel_key, id)",
         ),
         table_exists="SELECT COUNT(*) FROM (SELECT to_regclass(:table) AS found) AS probe WHERE found IS NOT NULL",
-        # One statement, one round trip: the advisory lock (held to commit) orders ids by commit, and NOTIFY (sent
-        # at commit, no payload) wakes every listener.
+        # One statement, one round trip for a whole batch of messages: the advisory lock (held to commit) orders ids
+        # by commit, and NOTIFY (sent at commit, no payload) wakes every listener.
         publish=(
             "WITH serial AS (SELECT pg_advisory_xact_lock(:lock){relaxed}), "
             "added AS (INSERT INTO {table} (channel_key, payload, created_at) "
-            "SELECT keys.key, :payload, :now FROM serial, unnest(CAST(:keys AS text[])) WITH ORDINALITY "
-            "AS keys(key, ordinal) ORDER BY keys.ordinal RETURNING id) "
+            "SELECT message.key, message.payload, :now FROM serial, "
+            "unnest(CAST(:keys AS text[]), CAST(:payloads AS bytea[])) WITH ORDINALITY "
+            "AS message(key, payload, ordinal) ORDER BY message.ordinal RETURNING id) "
             "SELECT pg_notify(:wake, '') FROM (SELECT 1 FROM added LIMIT 1) AS published",
         ),
+        batched=True,
         wanted="channel_key = ANY(CAST(:keys AS text[]))",
         keys_as="array",
         limit="LIMIT :limit",
@@ -132,6 +139,7 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
             "INSERT INTO {table} (channel_key, payload, created_at) SELECT k, :payload, :now FROM "
             "JSON_TABLE(:keys, '$[*]' COLUMNS (ordinal FOR ORDINALITY, k VARCHAR2(64) PATH '$')) ORDER BY ordinal",
         ),
+        batched=False,
         wanted="channel_key IN (SELECT k FROM JSON_TABLE(:keys, '$[*]' COLUMNS (k VARCHAR2(64) PATH '$')))",
         keys_as="json",
         limit="FETCH FIRST :limit ROWS ONLY",
@@ -158,6 +166,7 @@ class ChannelStatements:
     drop_table: str
     table_exists: str
     publish: tuple[str, ...]
+    batched: bool
     poll: str
     history: str
     max_id: str
@@ -209,6 +218,7 @@ def channel_statements_for(config: Any, table: Any, *, synchronous_commit: bool 
         drop_table=fill(dialect.drop_table),
         table_exists=dialect.table_exists.format(**names),
         publish=tuple(fill(statement) for statement in dialect.publish),
+        batched=dialect.batched,
         poll=fill(_POLL),
         history=fill(_HISTORY),
         max_id=fill(_MAX_ID),

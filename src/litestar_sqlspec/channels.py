@@ -9,6 +9,7 @@ a database error: it is logged, waited out, and the reader catches up from the t
 """
 
 import asyncio
+import collections
 import contextlib
 import hashlib
 import logging
@@ -49,6 +50,10 @@ DEFAULT_HISTORY = 0
 DEFAULT_RETENTION_SECONDS = 60.0
 """Seconds a message is kept for lagging subscribers, by default."""
 _BATCH = 500
+_PUBLISH_BATCH = 500
+"""The most messages one group commit takes."""
+_PUBLISH_BATCH_BYTES = 8 * 1024 * 1024
+"""A group commit takes no further message once its rows hold this many payload bytes."""
 _FILE_CHECK_SECONDS = 0.01
 _FASTEST_POLL_SECONDS = 0.005
 _NOTIFY_SAFETY_POLL_SECONDS = 5.0
@@ -203,6 +208,9 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = threading.Event()
         self._last_prune = 0.0
+        self._committing = False
+        self._committer: asyncio.Task[None] | None = None
+        self._outbox: collections.deque[tuple[tuple[list[str], bytes], asyncio.Future[None]]] = collections.deque()
 
     # lifecycle
 
@@ -233,12 +241,14 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         if neighbours is not None:
             neighbours.discard(self)
         self._wake_up()
-        if self._tasks:
-            # A read in flight finishes first (a sync driver's cannot be cancelled midway); then stop for good.
-            await asyncio.wait(self._tasks, timeout=_SHUTDOWN_GRACE_SECONDS)
-        for task in self._tasks:
+        tasks = [*self._tasks, *([self._committer] if self._committer is not None else [])]
+        if tasks:
+            # A read or a group commit in flight finishes first (a sync driver's cannot be cancelled midway); then
+            # stop for good.
+            await asyncio.wait(tasks, timeout=_SHUTDOWN_GRACE_SECONDS)
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
@@ -291,7 +301,9 @@ class SQLSpecChannelsBackend(ChannelsBackend):
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
         """Append ``data`` to each of ``channels``; every subscribed process receives it once.
 
-        A database error is logged and retried (with backoff) until it succeeds or the backend shuts down: Litestar's
+        Returns once the message is committed. Publishes made while another is being committed go out together in
+        the next transaction (group commit): concurrent publishers share commits, in the order they called. A
+        database error is logged and retried (with backoff) until it succeeds or the backend shuts down: Litestar's
         publish worker dies on an exception.
 
         Raises:
@@ -318,14 +330,60 @@ class SQLSpecChannelsBackend(ChannelsBackend):
             keys.append(_channel_key(name))
         if not keys:
             return
+        if self._committing:
+            # Group commit: wait for the publish in flight, then go out with every message queued meanwhile.
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._outbox.append(((keys, payload), done))
+            await done
+            return
+        self._committing = True
+        try:
+            await self._commit([(keys, payload)])
+        finally:
+            if self._outbox:
+                self._committer = asyncio.create_task(self._commit_outbox(), name=f"{self._label} channels publisher")
+            else:
+                self._committing = False
+
+    async def _commit_outbox(self) -> None:
+        """Commit the queued messages, a batch at a time, until none is left; then let publishes commit inline."""
+        try:
+            while self._outbox:
+                batch: list[tuple[list[str], bytes]] = []
+                waiting: list[asyncio.Future[None]] = []
+                size = 0
+                while self._outbox and len(batch) < _PUBLISH_BATCH and size < _PUBLISH_BATCH_BYTES:
+                    message, done = self._outbox.popleft()
+                    if done.cancelled():  # its publisher gave up before it went out
+                        continue
+                    batch.append(message)
+                    waiting.append(done)
+                    size += len(message[1]) * len(message[0])
+                if batch:
+                    await self._commit(batch)
+                for done in waiting:
+                    if not done.done():
+                        done.set_result(None)
+        finally:
+            self._committing = False
+            self._committer = None
+            for _, done in self._outbox:  # only when cancelled at shutdown
+                if not done.done():
+                    done.set_result(None)
+            self._outbox.clear()
+
+    async def _commit(self, messages: list[tuple[list[str], bytes]]) -> None:
+        """Commit ``messages`` together, retrying database errors with backoff; then wake the readers next door."""
         delay = FIRST_BACKOFF_SECONDS
         while True:
             try:
-                await self._call(self._ops.publish, keys, payload, time.time())
+                await self._call(self._ops.publish, messages, time.time())
                 break
             except Exception:
                 if self._stopping.is_set():
-                    logger.exception("%s: publishing failed while shutting down; the message is dropped", self._label)
+                    logger.exception(
+                        "%s: publishing failed while shutting down; %d message(s) dropped", self._label, len(messages)
+                    )
                     return
                 logger.warning("%s: publishing failed; retrying in %.2f s", self._label, delay, exc_info=True)
                 await asyncio.sleep(delay)

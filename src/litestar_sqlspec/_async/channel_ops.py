@@ -37,16 +37,24 @@ class AsyncChannelOps:
         self.sql = sql
         self._runner = AsyncStatementRunner(config, large_value_bytes=sql.large_value_bytes)
 
-    async def publish(self, keys: list[str], payload: bytes, now: float) -> None:
-        """Append one message per channel key, in order, in one statement (or one transaction)."""
-        parameters = {
-            "keys": self.sql.bind_keys(keys),
-            "payload": payload,
-            "now": now,
-            "lock": self.sql.lock_key,
-            "wake": self.sql.wake_channel,
-        }
-        await self._runner.rows(*self.sql.publish, parameters=parameters, large_value="payload")
+    async def publish(self, messages: list[tuple[list[str], bytes]], now: float) -> None:
+        """Append ``messages`` (``(channel keys, payload)`` each) in order, committed together.
+
+        One row per channel key, in one statement where the dialect takes a batch, else in one transaction.
+        """
+        sql = self.sql
+        common = {"now": now, "lock": sql.lock_key, "wake": sql.wake_channel}
+        if sql.batched:
+            keys = [key for message_keys, _ in messages for key in message_keys]
+            payloads = [payload for message_keys, payload in messages for _ in message_keys]
+            await self._runner.rows(*sql.publish, parameters={**common, "keys": keys, "payloads": payloads})
+            return
+        steps = [
+            (statement, {**common, "keys": sql.bind_keys(keys), "payload": payload})
+            for keys, payload in messages
+            for statement in sql.publish
+        ]
+        await self._runner.steps(steps, large_value="payload")
 
     async def max_id(self) -> int:
         """The id of the newest message (0 when there is none)."""

@@ -48,24 +48,32 @@ class AsyncStatementRunner:
         and the statements run once more on a live one: every statement of the store and the channels is safe to
         repeat.
         """
+        bound = parameters or {}
+        return await self.steps([(statement, bound) for statement in statements], large_value=large_value)
+
+    async def steps(
+        self, steps: list[tuple[str, dict[str, Any]]], *, large_value: str | None = None
+    ) -> tuple[list[Any], int]:
+        """Run each statement with its own parameters, in order, in one transaction (one commit for all of them).
+
+        Otherwise like ``rows``: the last statement's rows and row count are returned.
+        """
         try:
-            return await self._rows_once(statements, parameters or {}, large_value)
+            return await self._steps_once(steps, large_value)
         except _ConnectionLostError:
             await replace_dead_connections_async(self.config)
-        return await self._rows_once(statements, parameters or {}, large_value, retry=False)
+        return await self._steps_once(steps, large_value, retry=False)
 
-    async def _rows_once(
-        self, statements: tuple[str, ...], bound: dict[str, Any], large_value: str | None, *, retry: bool = True
+    async def _steps_once(
+        self, steps: list[tuple[str, dict[str, Any]]], large_value: str | None, *, retry: bool = True
     ) -> tuple[list[Any], int]:
         async with self.config.provide_connection() as connection:
-            previous = await set_autocommit_async(connection, True) if len(statements) == 1 else None
+            previous = await set_autocommit_async(connection, True) if len(steps) == 1 else None
             try:
-                threshold = self.large_value_bytes
-                if large_value is not None and threshold is not None and len(bound[large_value]) > threshold:
-                    bound = {**bound, large_value: await create_blob_async(connection, bound[large_value])}
                 rows: list[Any] = []
                 count = 0
-                for statement in statements:
+                for statement, parameters in steps:
+                    bound = await self._with_lob(connection, parameters, large_value)
                     rows, count = await execute_async(connection, *self._bind(statement, bound))
                 if has_open_transaction(connection) is not False:
                     await connection.commit()
@@ -77,6 +85,14 @@ class AsyncStatementRunner:
                 if previous is not None and not connection_lost(connection):
                     await set_autocommit_async(connection, previous)
         return rows, count
+
+    async def _with_lob(self, connection: Any, parameters: dict[str, Any], name: str | None) -> dict[str, Any]:
+        """``parameters``, with the value of ``name`` bound as a temporary LOB when it exceeds ``large_value_bytes``."""
+        threshold = self.large_value_bytes
+        value = None if name is None or threshold is None else parameters.get(name)
+        if name is None or value is None or threshold is None or len(value) <= threshold:
+            return parameters
+        return {**parameters, name: await create_blob_async(connection, value)}
 
 
 class _ConnectionLostError(Exception):
