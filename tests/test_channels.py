@@ -138,6 +138,8 @@ async def test_concurrent_publishes_share_commits_and_each_returns_once_committe
         for task in range(tasks):  # each publisher's messages arrive in the order it published them
             mine = [payload for _, payload in events if payload.startswith(f"{task}:".encode())]
             assert mine == [f"{task}:{index}".encode() for index in range(each)]
+        await anyio.sleep(0.2)  # and nothing more arrives
+        assert len(receiver.events) == tasks * each
         group.cancel_scope.cancel()
     commits = database.scalar(f"SELECT COUNT(DISTINCT created_at) FROM {publisher.table_name}")
     assert commits < tasks * each  # a commit's messages share its time: publishers waiting were grouped

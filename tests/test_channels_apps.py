@@ -206,3 +206,23 @@ async def test_publishes_that_do_not_wait_for_the_disk_flush_stay_ordered() -> N
         assert [int(payload) for _, payload in events] == list(range(50))
     durable = SQLSpecChannelsBackend(config)
     assert "synchronous_commit" not in durable._sql.publish[0]
+
+
+def test_a_forked_worker_wakes_the_parent_with_a_token_of_its_own() -> None:
+    # Listeners skip the wake-ups of their own process: a worker forked after the parent made its token must not
+    # inherit it, or the parent would never wake for the worker's messages.
+    from litestar_sqlspec.channels import _origin
+
+    parent = _origin()
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the forked child
+        os.write(write_end, _origin().encode())
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(child, 0)
+    with os.fdopen(read_end, "rb") as pipe:
+        token = pipe.read().decode()
+    assert token
+    assert token != parent
+    assert _origin() == parent

@@ -38,7 +38,8 @@ class ChannelDialect:
     publish: tuple[str, ...]
     """Insert one row per channel key (``:keys``, in order) with ``:payload`` and ``:now``: one statement or one
     transaction, serialized where ids could commit out of order. With ``batched``, one statement inserts the rows of
-    many messages: ``:keys`` and ``:payloads`` are row-aligned arrays."""
+    many messages (``:keys`` and ``:payloads`` are row-aligned arrays), wakes listeners with ``:origin`` as the
+    payload, and returns one row ``(_, first id, last id)`` of the rows it inserted."""
     batched: bool
     """Whether ``publish`` takes a batch of messages as arrays; otherwise a batch runs ``publish`` once per message,
     all in one transaction."""
@@ -104,14 +105,16 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
         ),
         table_exists="SELECT COUNT(*) FROM (SELECT to_regclass(:table) AS found) AS probe WHERE found IS NOT NULL",
         # One statement, one round trip for a whole batch of messages: the advisory lock (held to commit) orders ids
-        # by commit, and NOTIFY (sent at commit, no payload) wakes every listener.
+        # by commit (and keeps a statement's ids contiguous), and NOTIFY (sent at commit, carrying only the publishing
+        # process's token) wakes every listener.
         publish=(
             "WITH serial AS (SELECT pg_advisory_xact_lock(:lock){relaxed}), "
             "added AS (INSERT INTO {table} (channel_key, payload, created_at) "
             "SELECT message.key, message.payload, :now FROM serial, "
             "unnest(CAST(:keys AS text[]), CAST(:payloads AS bytea[])) WITH ORDINALITY "
             "AS message(key, payload, ordinal) ORDER BY message.ordinal RETURNING id) "
-            "SELECT pg_notify(:wake, '') FROM (SELECT 1 FROM added LIMIT 1) AS published",
+            "SELECT pg_notify(:wake, :origin), published.first_id, published.last_id FROM (SELECT MIN(id) AS first_id, "
+            "MAX(id) AS last_id, COUNT(*) AS added_rows FROM added) AS published WHERE published.added_rows > 0",
         ),
         batched=True,
         wanted="channel_key = ANY(CAST(:keys AS text[]))",

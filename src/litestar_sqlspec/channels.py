@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import secrets
 import threading
 import time
 import weakref
@@ -63,6 +64,16 @@ _SHUTDOWN_GRACE_SECONDS = 0.3
 
 # Backends of this process on one table, so that a publish wakes the readers next to it at once.
 _NEIGHBOURS: dict[tuple[str, str], "weakref.WeakSet[SQLSpecChannelsBackend]"] = {}
+
+
+# This process's token in the wake-ups it sends, by process id (a forked child makes its own).
+_ORIGINS: dict[int, str] = {}
+
+
+def _origin() -> str:
+    """This process's token: its listeners skip wake-ups carrying it, since its publishes wake its readers directly."""
+    pid = os.getpid()
+    return _ORIGINS.get(pid) or _ORIGINS.setdefault(pid, f"{pid}-{secrets.token_hex(8)}")
 
 
 def _channel_key(channel: str) -> str:
@@ -377,7 +388,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         delay = FIRST_BACKOFF_SECONDS
         while True:
             try:
-                await self._call(self._ops.publish, messages, time.time())
+                ids: range | None = await self._call(self._ops.publish, messages, time.time(), _origin())
                 break
             except Exception:
                 if self._stopping.is_set():
@@ -389,7 +400,8 @@ class SQLSpecChannelsBackend(ChannelsBackend):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, LONGEST_BACKOFF_SECONDS)
         for neighbour in list(_NEIGHBOURS.get(self._neighbourhood, ())):
-            neighbour._wake_up()
+            if ids is None or not neighbour._take(ids, messages):
+                neighbour._wake_up_from_anywhere()
 
     async def subscribe(self, channels: Iterable[str]) -> None:
         """Start receiving ``channels``: every message published after this returns is delivered."""
@@ -438,6 +450,35 @@ class SQLSpecChannelsBackend(ChannelsBackend):
     def _wake_up(self) -> None:
         if self._wake is not None:
             self._wake.set()
+
+    def _wake_up_from_anywhere(self) -> None:
+        """``_wake_up``, also when called from another event loop or thread than the backend's."""
+        loop = self._loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is None or loop is running:
+            self._wake_up()
+        else:
+            self._threadsafe(self._wake_up)()
+
+    def _take(self, ids: range, messages: list[tuple[list[str], bytes]]) -> bool:
+        """Deliver messages this process has just committed, as rows ``ids``, without reading them back.
+
+        Only when nothing unread comes before them (the cursor is right below them) and on the backend's own loop;
+        otherwise (``False``) the reader reads them from the table.
+        """
+        if self._cursor is None or self._cursor != ids.start - 1 or self._loop is not asyncio.get_running_loop():
+            return False
+        rows = iter(ids)
+        for keys, payload in messages:
+            for key in keys:
+                row_id = next(rows)
+                if key in self._names and row_id > self._from.get(key, row_id):
+                    self._deliver(key, payload)
+        self._cursor = ids[-1]
+        return True
 
     def _threadsafe(self, callback: Callable[[], None]) -> Callable[[], None]:
         """``callback``, callable from another thread: it runs on the backend's event loop (if still open)."""
@@ -502,6 +543,8 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         if self._cursor is None:  # everything was unsubscribed meanwhile
             return len(rows)
         for row_id, key, payload in rows:
+            if row_id <= self._cursor:
+                continue  # delivered meanwhile by a publish of this process (``_take``)
             if key in self._names and row_id > self._from.get(key, row_id):
                 if payload is None:  # subscribed after the read was sent: read again from this row
                     self._cursor = row_id - 1
@@ -551,6 +594,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
                 on_listening=self._set_listening,
                 stopping=self._stopping.is_set,
                 check_every=_NOTIFY_SAFETY_POLL_SECONDS,
+                ignore=_origin(),
             )
             self._tasks.append(asyncio.create_task(listener, name=f"{self._label} channels listener"))
         else:
@@ -563,6 +607,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
                 on_listening=self._threadsafe(self._set_listening),
                 stopping=self._stopping.is_set,
                 check_every=_LISTEN_CHECK_SECONDS,
+                ignore=_origin(),
             )
             threading.Thread(target=listen, name="litestar-sqlspec-listener", daemon=True).start()
         try:

@@ -39,24 +39,28 @@ class SyncChannelOps:
         self.sql = sql
         self._runner = SyncStatementRunner(config, large_value_bytes=sql.large_value_bytes)
 
-    def publish(self, messages: list[tuple[list[str], bytes]], now: float) -> None:
+    def publish(self, messages: list[tuple[list[str], bytes]], now: float, origin: str) -> range | None:
         """Append ``messages`` (``(channel keys, payload)`` each) in order, committed together.
 
-        One row per channel key, in one statement where the dialect takes a batch, else in one transaction.
+        One row per channel key, in one statement where the dialect takes a batch, else in one transaction. Returns
+        the ids of the rows, in order, where the dialect reports them (else ``None``). ``origin`` names the
+        publishing process in the wake-up it sends.
         """
         sql = self.sql
-        common = {"now": now, "lock": sql.lock_key, "wake": sql.wake_channel}
+        common = {"now": now, "lock": sql.lock_key, "wake": sql.wake_channel, "origin": origin}
         if sql.batched:
             keys = [key for message_keys, _ in messages for key in message_keys]
             payloads = [payload for message_keys, payload in messages for _ in message_keys]
-            self._runner.rows(*sql.publish, parameters={**common, "keys": keys, "payloads": payloads})
-            return
+            rows, _ = self._runner.rows(*sql.publish, parameters={**common, "keys": keys, "payloads": payloads})
+            ids = range(int(rows[0][1]), int(rows[0][2]) + 1) if rows else None
+            return ids if ids is not None and len(ids) == len(keys) else None
         steps = [
             (statement, {**common, "keys": sql.bind_keys(keys), "payload": payload})
             for keys, payload in messages
             for statement in sql.publish
         ]
         self._runner.steps(steps, large_value="payload")
+        return None
 
     def max_id(self) -> int:
         """The id of the newest message (0 when there is none)."""
@@ -101,11 +105,13 @@ def listen_once_sync(
     on_listening: Callable[[], None],
     stopping: Callable[[], bool],
     check_every: float,
+    ignore: str,
 ) -> None:
     """Hold a connection of its own LISTENing to the table's wake-up channel; call ``on_wake`` for each NOTIFY.
 
-    ``on_listening`` is called once the LISTEN is in place. Returns when ``stopping()`` holds (checked at least every
-    ``check_every`` seconds); a lost connection raises, for the caller to log, wait, and listen again.
+    Wake-ups whose payload is ``ignore`` (sent by this process, whose publishes wake their readers directly) are
+    skipped. ``on_listening`` is called once the LISTEN is in place. Returns when ``stopping()`` holds (checked at
+    least every ``check_every`` seconds); a lost connection raises, for the caller to log, wait, and listen again.
     """
     connection = config.create_connection()
     try:
@@ -113,8 +119,9 @@ def listen_once_sync(
         connection.execute(f'LISTEN "{sql.wake_channel}"')
         on_listening()
         while not stopping():
-            for _ in connection.notifies(timeout=check_every):
-                on_wake()
+            for notify in connection.notifies(timeout=check_every):
+                if notify.payload != ignore:
+                    on_wake()
                 if stopping():
                     break
     finally:
@@ -130,6 +137,7 @@ def listen_forever_sync(
     on_listening: Callable[[], None],
     stopping: Callable[[], bool],
     check_every: float,
+    ignore: str,
 ) -> None:
     """``listen_once_sync`` again and again until ``stopping()``.
 
@@ -140,7 +148,13 @@ def listen_forever_sync(
     while not stopping():
         try:
             listen_once_sync(
-                config, sql, on_wake=on_wake, on_listening=on_listening, stopping=stopping, check_every=check_every
+                config,
+                sql,
+                on_wake=on_wake,
+                on_listening=on_listening,
+                stopping=stopping,
+                check_every=check_every,
+                ignore=ignore,
             )
         except Exception:
             logger.warning("%s: the channels listener failed; listening again in %.2f s", label, delay, exc_info=True)
