@@ -1,7 +1,7 @@
 """SQLSpecStore honours Litestar's Store contract on every config kind (the facade is async for both flavours)."""
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -9,7 +9,8 @@ from typing import Any
 import anyio
 import pytest
 import time_machine
-from litestar.stores.base import NamespacedStore
+from litestar.stores.base import NamespacedStore, Store
+from litestar.stores.memory import MemoryStore
 from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec.channels import SQLSpecChannelsBackend
@@ -198,6 +199,66 @@ async def test_concurrent_writers_of_one_key_leave_one_written_value(store: SQLS
         for index in range(50):
             group.start_soon(write_then_read, index)
     assert await store.get("hot") in written
+
+
+Operation = Callable[[Store, str], Awaitable[Any]]
+CONCURRENT_OPERATIONS: dict[str, Operation] = {
+    "get": lambda store, key: store.get(key),
+    "exists": lambda store, key: store.exists(key),
+    "expires_in": lambda store, key: store.expires_in(key),
+    "get with renew": lambda store, key: store.get(key, renew_for=50),
+    "expires_in after renew": lambda store, key: store.expires_in(key),
+    "set": lambda store, key: store.set(key, f"new {key}", expires_in=30 if key.endswith("0") else None),
+    "get after set": lambda store, key: store.get(key),
+    "delete": lambda store, key: store.delete(key) if key.endswith(("1", "2")) else store.exists(key),
+    "expires_in after delete": lambda store, key: store.expires_in(key),
+}
+
+
+async def test_concurrent_operations_of_every_kind_answer_each_caller_as_memory_store_does(
+    store: SQLSpecStore, clock: Any
+) -> None:
+    # 120 calls of one kind at once, more than the pool has connections: on PostgreSQL they go out in batches.
+    memory = MemoryStore()
+    for target in (store, memory):
+        for index in range(90):
+            await target.set(f"k{index}", f"v{index}", expires_in=(None, 1, 100)[index % 3])
+    clock.shift(2)  # a third of the keys expired; k90..k119 were never set
+    keys = [f"k{index}" for index in range(120)]
+
+    async def each(target: Store, operation: Operation) -> dict[str, Any]:
+        answers: dict[str, Any] = {}
+
+        async def one(key: str) -> None:
+            answers[key] = await operation(target, key)
+
+        async with anyio.create_task_group() as group:
+            for key in keys:
+                group.start_soon(one, key)
+        return answers
+
+    for name, operation in CONCURRENT_OPERATIONS.items():
+        assert await each(store, operation) == await each(memory, operation), name
+
+
+@pytest.mark.parametrize("kind", ["psycopg_async", "psycopg_sync"])
+async def test_on_postgresql_concurrent_operations_share_statements(kind: str, tmp_path: Path) -> None:
+    database = make_database(kind, tmp_path)
+    config = database.config(session_table=f"store_{uuid.uuid4().hex[:10]}")
+    await open_pool(config)
+    sql_store = SQLSpecStore(config)
+    try:
+        await sql_store.create_table()
+        config.connection_instance.pop_stats()
+        async with anyio.create_task_group() as group:
+            for index in range(200):
+                group.start_soon(sql_store.set, f"k{index}", f"v{index}")
+        assert config.connection_instance.pop_stats().get("requests_num", 0) < 100  # connections asked of the pool
+        values = [await sql_store.get(f"k{index}") for index in range(200)]
+        assert values == [f"v{index}".encode() for index in range(200)]
+    finally:
+        await sql_store.drop_table()
+        await close_pool(config)
 
 
 async def test_a_missing_table_is_created_on_first_use(database: Database) -> None:

@@ -9,7 +9,6 @@ a database error: it is logged, waited out, and the reader catches up from the t
 """
 
 import asyncio
-import collections
 import contextlib
 import hashlib
 import logging
@@ -36,6 +35,7 @@ from litestar_sqlspec._async.channel_ops import (
 )
 from litestar_sqlspec._sync.channel_ops import SyncChannelOps, listen_forever_sync
 from litestar_sqlspec.channel_dialects import ChannelStatements, channel_statements_for
+from litestar_sqlspec.coalescing import Coalescer
 from litestar_sqlspec.pool_facts import worker_threads
 from litestar_sqlspec.schema import create_table_racing
 from litestar_sqlspec.settings import config_label, extension_options, table_or_refuse
@@ -74,6 +74,11 @@ def _origin() -> str:
     """This process's token: its listeners skip wake-ups carrying it, since its publishes wake its readers directly."""
     pid = os.getpid()
     return _ORIGINS.get(pid) or _ORIGINS.setdefault(pid, f"{pid}-{secrets.token_hex(8)}")
+
+
+def _message_bytes(message: tuple[list[str], bytes]) -> int:
+    keys, payload = message
+    return len(payload) * len(keys)  # one row per channel
 
 
 def _channel_key(channel: str) -> str:
@@ -219,9 +224,16 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = threading.Event()
         self._last_prune = 0.0
-        self._committing = False
-        self._committer: asyncio.Task[None] | None = None
-        self._outbox: collections.deque[tuple[tuple[list[str], bytes], asyncio.Future[None]]] = collections.deque()
+        # group commit: publishes made while one is being committed go out together, in call order
+        self._publishing: Coalescer[tuple[list[str], bytes], None] = Coalescer(
+            self._commit_one,
+            self._commit_many,
+            slots=1,
+            most=_PUBLISH_BATCH,
+            weight=_message_bytes,
+            most_weight=_PUBLISH_BATCH_BYTES,
+            name=f"{label} channels publisher",
+        )
 
     # lifecycle
 
@@ -252,7 +264,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         if neighbours is not None:
             neighbours.discard(self)
         self._wake_up()
-        tasks = [*self._tasks, *([self._committer] if self._committer is not None else [])]
+        tasks = [*self._tasks, *self._publishing.batches_in_flight()]
         if tasks:
             # A read or a group commit in flight finishes first (a sync driver's cannot be cancelled midway); then
             # stop for good.
@@ -341,47 +353,14 @@ class SQLSpecChannelsBackend(ChannelsBackend):
             keys.append(_channel_key(name))
         if not keys:
             return
-        if self._committing:
-            # Group commit: wait for the publish in flight, then go out with every message queued meanwhile.
-            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._outbox.append(((keys, payload), done))
-            await done
-            return
-        self._committing = True
-        try:
-            await self._commit([(keys, payload)])
-        finally:
-            if self._outbox:
-                self._committer = asyncio.create_task(self._commit_outbox(), name=f"{self._label} channels publisher")
-            else:
-                self._committing = False
+        await self._publishing((keys, payload))
 
-    async def _commit_outbox(self) -> None:
-        """Commit the queued messages, a batch at a time, until none is left; then let publishes commit inline."""
-        try:
-            while self._outbox:
-                batch: list[tuple[list[str], bytes]] = []
-                waiting: list[asyncio.Future[None]] = []
-                size = 0
-                while self._outbox and len(batch) < _PUBLISH_BATCH and size < _PUBLISH_BATCH_BYTES:
-                    message, done = self._outbox.popleft()
-                    if done.cancelled():  # its publisher gave up before it went out
-                        continue
-                    batch.append(message)
-                    waiting.append(done)
-                    size += len(message[1]) * len(message[0])
-                if batch:
-                    await self._commit(batch)
-                for done in waiting:
-                    if not done.done():
-                        done.set_result(None)
-        finally:
-            self._committing = False
-            self._committer = None
-            for _, done in self._outbox:  # only when cancelled at shutdown
-                if not done.done():
-                    done.set_result(None)
-            self._outbox.clear()
+    async def _commit_one(self, message: tuple[list[str], bytes]) -> None:
+        await self._commit([message])
+
+    async def _commit_many(self, messages: list[tuple[list[str], bytes]]) -> list[None]:
+        await self._commit(messages)
+        return [None] * len(messages)
 
     async def _commit(self, messages: list[tuple[list[str], bytes]]) -> None:
         """Commit ``messages`` together, retrying database errors with backoff; then wake the readers next door."""

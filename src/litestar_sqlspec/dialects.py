@@ -19,6 +19,7 @@ __all__ = (
     "STORE_DIALECTS",
     "CompiledStatement",
     "NamedDialect",
+    "StoreBatchSQL",
     "StoreDialect",
     "StoreStatements",
     "compile_statement",
@@ -28,6 +29,32 @@ __all__ = (
     "table_names",
     "validate_table_name",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class StoreBatchSQL:
+    """Statements that run many concurrent operations of one kind as one statement.
+
+    The operations' values are bound as position-aligned arrays (``:nss``, ``:keys``, ``:nows``, ``:values``,
+    ``:expires``); reads return rows that start with ``(ns, store_key)`` for the caller to match them up.
+    """
+
+    select_values: str
+    select_expiries: str
+    renew: str
+    upsert: str
+    """Rows arrive with distinct keys, sorted, so that concurrent batches lock rows in one order."""
+    delete: str
+
+    def filled(self, names: dict[str, str]) -> "StoreBatchSQL":
+        """These statements with the table's names filled in."""
+        return StoreBatchSQL(
+            select_values=self.select_values.format(**names),
+            select_expiries=self.select_expiries.format(**names),
+            renew=self.renew.format(**names),
+            upsert=self.upsert.format(**names),
+            delete=self.delete.format(**names),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +81,8 @@ class StoreDialect:
     delete: str = "DELETE FROM {table} WHERE ns = :ns AND store_key = :key"
     delete_namespace: str = "DELETE FROM {table} WHERE ns = :ns OR SUBSTR(ns, 1, :prefix_length) = :prefix"
     delete_expired: str = "DELETE FROM {table} WHERE expires_at IS NOT NULL AND expires_at <= :now"
+    batch: StoreBatchSQL | None = None
+    """Where the dialect can bind arrays: concurrent operations of one kind go out together as one statement."""
 
 
 _ALIVE = "(expires_at IS NULL OR expires_at > :now)"
@@ -77,6 +106,39 @@ _RENEW = (
 _UPSERT = (
     "INSERT INTO {table} (ns, store_key, store_value, expires_at) VALUES (:ns, :key, :value, :expires_at) "
     "ON CONFLICT (ns, store_key) DO UPDATE SET store_value = excluded.store_value, expires_at = excluded.expires_at"
+)
+
+# Each batch's items are position-aligned arrays, unnested into rows named ``item``.
+_PG_BATCH = StoreBatchSQL(
+    select_values=(
+        "SELECT item.ns, item.store_key, t.store_value FROM unnest(CAST(:nss AS text[]), CAST(:keys AS bytea[]), "
+        "CAST(:nows AS float8[])) AS item(ns, store_key, now) JOIN {table} AS t "
+        "ON t.ns = item.ns AND t.store_key = item.store_key WHERE t.expires_at IS NULL OR t.expires_at > item.now"
+    ),
+    select_expiries=(
+        "SELECT item.ns, item.store_key, CASE WHEN t.expires_at IS NULL THEN 1 ELSE 0 END AS forever, t.expires_at "
+        "FROM unnest(CAST(:nss AS text[]), CAST(:keys AS bytea[]), CAST(:nows AS float8[])) "
+        "AS item(ns, store_key, now) JOIN {table} AS t ON t.ns = item.ns AND t.store_key = item.store_key "
+        "WHERE t.expires_at IS NULL OR t.expires_at > item.now"
+    ),
+    renew=(
+        "UPDATE {table} AS t SET expires_at = CASE WHEN t.expires_at IS NULL THEN NULL ELSE item.expires_at END "
+        "FROM unnest(CAST(:nss AS text[]), CAST(:keys AS bytea[]), CAST(:nows AS float8[]), "
+        "CAST(:expires AS float8[])) AS item(ns, store_key, now, expires_at) "
+        "WHERE t.ns = item.ns AND t.store_key = item.store_key AND (t.expires_at IS NULL OR t.expires_at > item.now) "
+        "RETURNING t.ns, t.store_key, t.store_value"
+    ),
+    upsert=(
+        "INSERT INTO {table} (ns, store_key, store_value, expires_at) "
+        "SELECT item.ns, item.store_key, item.store_value, item.expires_at FROM unnest(CAST(:nss AS text[]), "
+        "CAST(:keys AS bytea[]), CAST(:values AS bytea[]), CAST(:expires AS float8[])) WITH ORDINALITY "
+        "AS item(ns, store_key, store_value, expires_at, ordinal) ORDER BY item.ordinal "
+        "ON CONFLICT (ns, store_key) DO UPDATE SET store_value = excluded.store_value, expires_at = excluded.expires_at"
+    ),
+    delete=(
+        "DELETE FROM {table} AS t USING unnest(CAST(:nss AS text[]), CAST(:keys AS bytea[])) AS item(ns, store_key) "
+        "WHERE t.ns = item.ns AND t.store_key = item.store_key"
+    ),
 )
 
 STORE_DIALECTS: dict[str, StoreDialect] = {
@@ -105,6 +167,7 @@ STORE_DIALECTS: dict[str, StoreDialect] = {
         table_exists="SELECT COUNT(*) FROM (SELECT to_regclass(:table) AS found) AS probe WHERE found IS NOT NULL",
         upsert=_UPSERT,
         get_and_renew=(_RENEW,),
+        batch=_PG_BATCH,
     ),
     # MySQL and MariaDB: the namespace is VARBINARY so that it compares byte for byte (the default collations ignore
     # case and trailing spaces), and its prefix is cut in bytes. No UPDATE … RETURNING: renewal is an UPDATE then a
@@ -203,6 +266,7 @@ class StoreStatements:
     delete_expired: str
     large_value_bytes: int | None
     single_writer: bool
+    batch: StoreBatchSQL | None
 
 
 class NamedDialect(Protocol):
@@ -277,6 +341,7 @@ def store_statements_for(config: Any, table: Any, *, in_memory: bool = False) ->
         delete_expired=dialect.delete_expired.format(**names),
         large_value_bytes=dialect.large_value_bytes,
         single_writer=dialect.single_writer,
+        batch=dialect.batch.filled(names) if dialect.batch is not None else None,
     )
 
 

@@ -1,9 +1,10 @@
 """What the stores of one table share.
 
-Their operations, the threads a sync config runs them in, the pool they use (``standalone_pool.PoolUse``), and the
-creation of a missing table.
+Their operations, the threads a sync config runs them in, the pool they use (``standalone_pool.PoolUse``), the
+batching of concurrent operations where the dialect can (``coalescing``), and the creation of a missing table.
 """
 
+from functools import partial
 from typing import Any
 
 import anyio
@@ -12,6 +13,7 @@ from sqlspec.exceptions import ImproperConfigurationError
 from litestar_sqlspec import _compat_async, _compat_sync
 from litestar_sqlspec._async.store_ops import AsyncStoreOps
 from litestar_sqlspec._sync.store_ops import SyncStoreOps
+from litestar_sqlspec.coalescing import Coalescer
 from litestar_sqlspec.dialects import StoreStatements
 from litestar_sqlspec.pool_facts import worker_threads
 from litestar_sqlspec.schema import create_table_racing
@@ -20,11 +22,22 @@ from litestar_sqlspec.standalone_pool import PoolUse
 
 __all__ = ("StoreBackend",)
 
+# operation -> the operation running many of them in one statement
+_BATCHED = {
+    "get": "get_many",
+    "get_and_renew": "get_and_renew_many",
+    "expiry": "expiry_many",
+    "set": "set_many",
+    "delete": "delete_many",
+}
+_MOST_PER_BATCH = 256
+_MOST_BATCH_BYTES = 8 * 1024 * 1024
+
 
 class StoreBackend:
     """Runs the store operations of one table on one config, for every namespace's store."""
 
-    __slots__ = ("_creating", "_creations", "_ops", "_pool", "_run", "config", "create_missing")
+    __slots__ = ("_batching", "_creating", "_creations", "_ops", "_pool", "_run", "config", "create_missing")
 
     def __init__(self, config: Any, sql: StoreStatements, *, create_missing: bool) -> None:
         self.config = config
@@ -40,9 +53,36 @@ class StoreBackend:
         self._pool = PoolUse(config, self._run)
         self._creating = anyio.Lock()
         self._creations = 0
+        # Concurrent operations of one kind beyond the pool's size go out as one statement, where the dialect can.
+        slots = worker_threads(config, single_writer=False)
+        self._batching: dict[str, Coalescer[tuple[Any, ...], Any]] = {
+            operation: Coalescer(
+                partial(self._call_alone, operation),
+                partial(self._held_call, many),
+                slots=slots,
+                most=_MOST_PER_BATCH,
+                weight=_value_bytes if operation == "set" else None,
+                most_weight=_MOST_BATCH_BYTES,
+                name=f"{config_label(config)} store {operation} batch",
+            )
+            for operation, many in _BATCHED.items()
+            if sql.batch is not None
+        }
 
     async def call(self, operation: str, *args: Any) -> Any:
-        """Run ``operation``; a missing table is created first when the config allows it, else clearly reported."""
+        """Run ``operation``; a missing table is created first when the config allows it, else clearly reported.
+
+        Concurrent calls of one operation beyond the pool's size are batched where the dialect can.
+        """
+        batching = self._batching.get(operation)
+        if batching is not None:
+            return await batching(args)
+        return await self._held_call(operation, *args)
+
+    async def _call_alone(self, operation: str, args: tuple[Any, ...]) -> Any:
+        return await self._held_call(operation, *args)
+
+    async def _held_call(self, operation: str, *args: Any) -> Any:
         if self._pool.ready():  # the hot path: inside a running app
             return await self._call(operation, *args)
         async with self._pool.held():
@@ -92,3 +132,8 @@ class StoreBackend:
         # Called holding ``_creating``: one creation at a time in this process.
         await create_table_racing(self._run, self._ops)
         self._creations += 1
+
+
+def _value_bytes(args: tuple[Any, ...]) -> int:
+    # a set's (namespace, key, value, expires_at): its value's size
+    return len(args[2])

@@ -5,17 +5,23 @@
 Keys arrive hashed and namespaces validated; values are bound, never formatted.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
 
 from litestar_sqlspec._compat_sync import read_bytes_sync
 from litestar_sqlspec._sync.statements import SyncStatementRunner
-from litestar_sqlspec.dialects import StoreStatements
+from litestar_sqlspec.dialects import StoreBatchSQL, StoreStatements
 
 __all__ = ("SyncStoreOps",)
 
 SyncAnyConfig = SyncDatabaseConfig[Any, Any, Any] | NoPoolSyncConfig[Any, Any]
+
+
+def _arrays(items: Sequence[tuple[Any, ...]], *names: str) -> dict[str, list[Any]]:
+    """Parameters binding the first ``len(names)`` fields of ``items`` as one array each, in item order."""
+    return {name: [item[position] for item in items] for position, name in enumerate(names)}
 
 
 class SyncStoreOps:
@@ -55,6 +61,48 @@ class SyncStoreOps:
     def delete(self, namespace: str, key: bytes) -> None:
         """Delete ``key`` (nothing happens when it is missing)."""
         self._runner.rows(self.sql.delete, parameters={"ns": namespace, "key": key})
+
+    # Many concurrent operations of one kind as one statement (dialects with ``sql.batch``); results in item order.
+
+    def get_many(self, items: list[tuple[str, bytes, float]]) -> list[bytes | None]:
+        """``get`` of every ``(namespace, key, now)``."""
+        rows, _ = self._runner.rows(self._batch().select_values, parameters=_arrays(items, "nss", "keys", "nows"))
+        found = {(row[0], bytes(row[1])): bytes(row[2]) for row in rows}
+        return [found.get((namespace, key)) for namespace, key, _ in items]
+
+    def get_and_renew_many(self, items: list[tuple[str, bytes, float, float]]) -> list[bytes | None]:
+        """``get_and_renew`` of every ``(namespace, key, now, expires_at)``."""
+        parameters = _arrays(items, "nss", "keys", "nows", "expires")
+        rows, _ = self._runner.rows(self._batch().renew, parameters=parameters)
+        found = {(row[0], bytes(row[1])): bytes(row[2]) for row in rows}
+        return [found.get((namespace, key)) for namespace, key, _, _ in items]
+
+    def expiry_many(self, items: list[tuple[str, bytes, float]]) -> list[tuple[bool, float | None] | None]:
+        """``expiry`` of every ``(namespace, key, now)``."""
+        parameters = _arrays(items, "nss", "keys", "nows")
+        rows, _ = self._runner.rows(self._batch().select_expiries, parameters=parameters)
+        found = {(row[0], bytes(row[1])): (bool(row[2]), None if row[3] is None else float(row[3])) for row in rows}
+        return [found.get((namespace, key)) for namespace, key, _ in items]
+
+    def set_many(self, items: list[tuple[str, bytes, bytes, float | None]]) -> list[None]:
+        """``set`` of every ``(namespace, key, value, expires_at)``; of one key set twice, the later call wins."""
+        latest = {(item[0], item[1]): item for item in items}
+        rows = [latest[key] for key in sorted(latest)]
+        self._runner.rows(self._batch().upsert, parameters=_arrays(rows, "nss", "keys", "values", "expires"))
+        return [None] * len(items)
+
+    def delete_many(self, items: list[tuple[str, bytes]]) -> list[None]:
+        """``delete`` of every ``(namespace, key)``."""
+        rows = sorted(set(items))
+        self._runner.rows(self._batch().delete, parameters=_arrays(rows, "nss", "keys"))
+        return [None] * len(items)
+
+    def _batch(self) -> StoreBatchSQL:
+        batch = self.sql.batch
+        if batch is None:
+            msg = f"the {self.sql.dialect} store statements run one operation at a time"
+            raise NotImplementedError(msg)
+        return batch
 
     def delete_namespace(self, namespace: str, separator: str) -> None:
         """Delete every key of ``namespace`` and of its descendants, nothing else."""
