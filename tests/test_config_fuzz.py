@@ -63,6 +63,7 @@ GOOD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "default_store": st.booleans(),
     "cleanup_interval": st.none() | st.floats(0.05, 3600) | st.integers(1, 86_400),
     "in_memory": st.booleans(),
+    "store_synchronous_commit": st.booleans(),
     "channels_table": st.booleans() | st.just("events"),
     "migrations_path": st.just("litestar_sqlspec:migrations"),
     "manage_schema": st.booleans(),

@@ -15,7 +15,16 @@ from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec.channels import SQLSpecChannelsBackend
 from litestar_sqlspec.store import AiosqliteStore, BaseSQLSpecStore, PsycopgSyncStore, SQLSpecStore
-from tests.databases import ASYNC_KINDS, EXTRA_STORE_KINDS, SYNC_KINDS, Database, close_pool, make_database, open_pool
+from tests.databases import (
+    ASYNC_KINDS,
+    EXTRA_STORE_KINDS,
+    SYNC_KINDS,
+    Database,
+    close_pool,
+    make_database,
+    open_pool,
+    tagged_psycopg_config,
+)
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -201,6 +210,22 @@ async def test_concurrent_writers_of_one_key_leave_one_written_value(store: SQLS
     assert await store.get("hot") in written
 
 
+async def _setting_of_the_only_connection(config: Any, name: str) -> str:
+    query = f"SHOW {name}"
+    if config.is_async:
+        async with config.provide_connection() as connection:
+            cursor = await connection.execute(query)
+            row = await cursor.fetchone()
+    else:
+
+        def show() -> Any:
+            with config.provide_connection() as connection:
+                return connection.execute(query).fetchone()
+
+        row = await anyio.to_thread.run_sync(show)
+    return str(row[0])
+
+
 Operation = Callable[[Store, str], Awaitable[Any]]
 CONCURRENT_OPERATIONS: dict[str, Operation] = {
     "get": lambda store, key: store.get(key),
@@ -256,6 +281,35 @@ async def test_on_postgresql_concurrent_operations_share_statements(kind: str, t
         assert config.connection_instance.pop_stats().get("requests_num", 0) < 100  # connections asked of the pool
         values = [await sql_store.get(f"k{index}") for index in range(200)]
         assert values == [f"v{index}".encode() for index in range(200)]
+    finally:
+        await sql_store.drop_table()
+        await close_pool(config)
+
+
+@pytest.mark.parametrize("kind", ["psycopg_async", "psycopg_sync"])
+@pytest.mark.parametrize(
+    ("given", "setting", "relaxed"), [(None, None, True), (True, None, False), (None, True, False)]
+)
+async def test_on_postgresql_writes_skip_the_disk_flush_unless_asked_and_only_in_their_own_transaction(
+    kind: str, given: bool | None, setting: bool | None, relaxed: bool
+) -> None:
+    extension = {"litestar": {"store_synchronous_commit": setting}} if setting is not None else {}
+    config = tagged_psycopg_config(kind, "relaxed-store", min_size=1, max_size=1, extension_config=extension)
+    await open_pool(config)
+    sql_store = SQLSpecStore(config, table_name=f"store_{uuid.uuid4().hex[:10]}", synchronous_commit=given)
+    statements = sql_store._backend._ops.sql
+    assert statements.batch is not None
+    writes = [statements.upsert, *statements.get_and_renew, statements.delete]
+    writes += [statements.batch.upsert, statements.batch.renew, statements.batch.delete]
+    assert all(("set_config('synchronous_commit', 'off', true)" in write) is relaxed for write in writes)
+    try:
+        await sql_store.create_table()
+        await sql_store.set("k", b"v", expires_in=10)
+        assert await sql_store.get("k", renew_for=20) == b"v"
+        await sql_store.delete("k")
+        assert await sql_store.get("k") is None
+
+        assert await _setting_of_the_only_connection(config, "synchronous_commit") == "on"  # nothing leaked
     finally:
         await sql_store.drop_table()
         await close_pool(config)

@@ -83,6 +83,9 @@ class StoreDialect:
     delete_expired: str = "DELETE FROM {table} WHERE expires_at IS NOT NULL AND expires_at <= :now"
     batch: StoreBatchSQL | None = None
     """Where the dialect can bind arrays: concurrent operations of one kind go out together as one statement."""
+    relaxed_commit: str = ""
+    """Filled into ``{relaxed}`` of the write statements (a FROM-list item) when writes need not wait for the disk
+    flush of their commit."""
 
 
 _ALIVE = "(expires_at IS NULL OR expires_at > :now)"
@@ -124,7 +127,7 @@ _PG_BATCH = StoreBatchSQL(
     renew=(
         "UPDATE {table} AS t SET expires_at = CASE WHEN t.expires_at IS NULL THEN NULL ELSE item.expires_at END "
         "FROM unnest(CAST(:nss AS text[]), CAST(:keys AS bytea[]), CAST(:nows AS float8[]), "
-        "CAST(:expires AS float8[])) AS item(ns, store_key, now, expires_at) "
+        "CAST(:expires AS float8[])) AS item(ns, store_key, now, expires_at){relaxed} "
         "WHERE t.ns = item.ns AND t.store_key = item.store_key AND (t.expires_at IS NULL OR t.expires_at > item.now) "
         "RETURNING t.ns, t.store_key, t.store_value"
     ),
@@ -132,12 +135,12 @@ _PG_BATCH = StoreBatchSQL(
         "INSERT INTO {table} (ns, store_key, store_value, expires_at) "
         "SELECT item.ns, item.store_key, item.store_value, item.expires_at FROM unnest(CAST(:nss AS text[]), "
         "CAST(:keys AS bytea[]), CAST(:values AS bytea[]), CAST(:expires AS float8[])) WITH ORDINALITY "
-        "AS item(ns, store_key, store_value, expires_at, ordinal) ORDER BY item.ordinal "
+        "AS item(ns, store_key, store_value, expires_at, ordinal){relaxed} ORDER BY item.ordinal "
         "ON CONFLICT (ns, store_key) DO UPDATE SET store_value = excluded.store_value, expires_at = excluded.expires_at"
     ),
     delete=(
-        "DELETE FROM {table} AS t USING unnest(CAST(:nss AS text[]), CAST(:keys AS bytea[])) AS item(ns, store_key) "
-        "WHERE t.ns = item.ns AND t.store_key = item.store_key"
+        "DELETE FROM {table} AS t USING unnest(CAST(:nss AS text[]), CAST(:keys AS bytea[])) AS item(ns, store_key)"
+        "{relaxed} WHERE t.ns = item.ns AND t.store_key = item.store_key"
     ),
 )
 
@@ -165,9 +168,21 @@ STORE_DIALECTS: dict[str, StoreDialect] = {
             "CREATE INDEX IF NOT EXISTS {index} ON {table} (expires_at) WHERE expires_at IS NOT NULL",
         ),
         table_exists="SELECT COUNT(*) FROM (SELECT to_regclass(:table) AS found) AS probe WHERE found IS NOT NULL",
-        upsert=_UPSERT,
-        get_and_renew=(_RENEW,),
+        # The writes read FROM a one-row relation that ``{relaxed}`` may join with a set_config() call: a setting
+        # local to the statement's own transaction, still one statement and one round trip.
+        upsert=(
+            "INSERT INTO {table} (ns, store_key, store_value, expires_at) SELECT CAST(:ns AS text), "
+            "CAST(:key AS bytea), CAST(:value AS bytea), CAST(:expires_at AS float8) FROM (SELECT 1) AS one{relaxed} "
+            "ON CONFLICT (ns, store_key) DO UPDATE SET store_value = excluded.store_value, "
+            "expires_at = excluded.expires_at"
+        ),
+        get_and_renew=(
+            "UPDATE {table} SET expires_at = CASE WHEN expires_at IS NULL THEN NULL ELSE :expires_at END "
+            "FROM (SELECT 1) AS one{relaxed} WHERE ns = :ns AND store_key = :key AND {alive} RETURNING store_value",
+        ),
+        delete="DELETE FROM {table} USING (SELECT 1) AS one{relaxed} WHERE ns = :ns AND store_key = :key",
         batch=_PG_BATCH,
+        relaxed_commit=", (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed",
     ),
     # MySQL and MariaDB: the namespace is VARBINARY so that it compares byte for byte (the default collations ignore
     # case and trailing spaces), and its prefix is cut in bytes. No UPDATE … RETURNING: renewal is an UPDATE then a
@@ -307,8 +322,12 @@ def table_names(table: str, index: str) -> dict[str, str]:
     return {"table": table, "bare": bare, "index": index, "schema_prefix": prefix, "schema_index": f"{prefix}{index}"}
 
 
-def store_statements_for(config: Any, table: Any, *, in_memory: bool = False) -> StoreStatements:
+def store_statements_for(
+    config: Any, table: Any, *, in_memory: bool = False, synchronous_commit: bool = True
+) -> StoreStatements:
     """The store statements for ``config``'s dialect and ``table``.
+
+    ``synchronous_commit=False`` lets writes return before their commit reaches the disk, where the dialect can.
 
     Raises:
         ImproperConfigurationError: for an unsupported dialect or an invalid table name.
@@ -325,7 +344,8 @@ def store_statements_for(config: Any, table: Any, *, in_memory: bool = False) ->
     if dialect.name == "oracle":
         bare = bare[: dialect.max_identifier_length - 3]
     options = _ORACLE_IN_MEMORY if in_memory and dialect.name == "oracle" else ""
-    names = {**table_names(table, index), "bare": bare, "alive": _ALIVE, "options": options}
+    relaxed = "" if synchronous_commit else dialect.relaxed_commit
+    names = {**table_names(table, index), "bare": bare, "alive": _ALIVE, "options": options, "relaxed": relaxed}
     return StoreStatements(
         dialect=dialect.name,
         table=table,

@@ -84,6 +84,11 @@ class LitestarConfig(TypedDict):
     ``response_cache``, ``rate_limit``, …) gets its own namespace in the session table. Default ``False``."""
     cleanup_interval: NotRequired[float]
     """Seconds between deletions of expired store rows by a task of the app's lifespan. Default: no such task."""
+    store_synchronous_commit: NotRequired[bool]
+    """PostgreSQL: whether the SQL store's writes wait for their commit to be flushed to disk. Default ``False``: a
+    write returns once committed, and a crash of the database server (not of the app) can lose the last fraction of a
+    second of store writes — sessions, cached responses, rate-limit counts, as Redis does by default. ``True``:
+    every write is durable when it returns, at the price of one disk flush each."""
     in_memory: NotRequired[bool]
     """Oracle: create the store table ``INMEMORY PRIORITY HIGH`` (needs the licensed In-Memory option)."""
     channels_table: NotRequired[bool | str]
@@ -120,6 +125,7 @@ _BOOL_KEYS = (
     "create_schema",
     "default_store",
     "in_memory",
+    "store_synchronous_commit",
     "enable_correlation_middleware",
     "auto_trace_headers",
 )

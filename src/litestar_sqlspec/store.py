@@ -77,16 +77,34 @@ class BaseSQLSpecStore(NamespacedStore):
         config: the sqlspec database config whose pool the store uses.
         table_name: the table; default ``extension_config["litestar"]["session_table"]`` or ``"litestar_session"``.
         namespace: this store's namespace; ``with_namespace`` nests further ones below it.
+        synchronous_commit: PostgreSQL: whether writes wait for their commit to be flushed to disk; default
+            ``extension_config["litestar"]["store_synchronous_commit"]`` or ``False`` (a crash of the database
+            server can lose the last fraction of a second of store writes, as Redis does by default; nothing is ever
+            half-written or reordered). Other dialects ignore it.
     """
 
     __slots__ = ("_backend", "config", "table_name")
 
-    def __init__(self, config: Any, *, table_name: str | None = None, namespace: str = DEFAULT_NAMESPACE) -> None:
+    def __init__(
+        self,
+        config: Any,
+        *,
+        table_name: str | None = None,
+        namespace: str = DEFAULT_NAMESPACE,
+        synchronous_commit: bool | None = None,
+    ) -> None:
         self.config = config
         self.namespace = _validate_namespace(namespace)
         options = extension_options(config)
         table = table_or_refuse(config, "session_table", DEFAULT_SESSION_TABLE, table_name)
-        sql = store_statements_for(config, table, in_memory=bool(options.get("in_memory", False)))
+        if synchronous_commit is None:
+            synchronous_commit = bool(options.get("store_synchronous_commit", False))
+        sql = store_statements_for(
+            config,
+            table,
+            in_memory=bool(options.get("in_memory", False)),
+            synchronous_commit=bool(synchronous_commit),
+        )
         self.table_name = sql.table
         self._backend = StoreBackend(config, sql, create_missing=bool(options.get("create_schema", True)))
 
