@@ -74,6 +74,10 @@ async def execute_async(connection: Any, statement: str, parameters: Any) -> tup
         before = int(connection.total_changes)
         rows = list(await execute_fetchall(statement, parameters))
         return rows, int(connection.total_changes) - before
+    if hasattr(connection, "pgconn"):
+        # psycopg: its client-side cursor needs no closing, and ``rownumber`` tells cheaply whether rows came back
+        result = await connection.execute(statement, parameters)
+        return (list(await result.fetchall()) if result.rownumber is not None else []), int(result.rowcount)
     cursor = connection.cursor()
     if inspect.isawaitable(cursor):
         cursor = await cursor

@@ -138,6 +138,10 @@ def create_blob_sync(connection: Any, data: bytes) -> Any:
 
 def execute_sync(connection: Any, statement: str, parameters: Any) -> tuple[list[Any], int]:
     """Run one statement on a raw DB-API connection; return its rows and row count."""
+    if hasattr(connection, "pgconn"):
+        # psycopg: its client-side cursor needs no closing, and ``rownumber`` tells cheaply whether rows came back
+        result = connection.execute(statement, parameters)
+        return (list(result.fetchall()) if result.rownumber is not None else []), int(result.rowcount)
     cursor = connection.cursor()
     try:
         cursor.execute(statement, parameters)

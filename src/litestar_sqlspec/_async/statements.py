@@ -73,9 +73,11 @@ class AsyncStatementRunner:
                 rows: list[Any] = []
                 count = 0
                 for statement, parameters in steps:
-                    bound = await self._with_lob(connection, parameters, large_value)
+                    bound = (
+                        parameters if large_value is None else await self._with_lob(connection, parameters, large_value)
+                    )
                     rows, count = await execute_async(connection, *self._bind(statement, bound))
-                if has_open_transaction(connection) is not False:
+                if previous is None and has_open_transaction(connection) is not False:  # autocommit: nothing to end
                     await connection.commit()
             except Exception as exc:
                 if retry and connection_lost(connection):
@@ -86,11 +88,11 @@ class AsyncStatementRunner:
                     await set_autocommit_async(connection, previous)
         return rows, count
 
-    async def _with_lob(self, connection: Any, parameters: dict[str, Any], name: str | None) -> dict[str, Any]:
+    async def _with_lob(self, connection: Any, parameters: dict[str, Any], name: str) -> dict[str, Any]:
         """``parameters``, with the value of ``name`` bound as a temporary LOB when it exceeds ``large_value_bytes``."""
         threshold = self.large_value_bytes
-        value = None if name is None or threshold is None else parameters.get(name)
-        if name is None or value is None or threshold is None or len(value) <= threshold:
+        value = None if threshold is None else parameters.get(name)
+        if value is None or threshold is None or len(value) <= threshold:
             return parameters
         return {**parameters, name: await create_blob_async(connection, value)}
 
