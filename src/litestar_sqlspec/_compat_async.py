@@ -14,6 +14,7 @@ __all__ = (
     "asleep",
     "create_blob_async",
     "execute_async",
+    "executemany_async",
     "read_bytes_async",
     "run",
     "set_autocommit_async",
@@ -85,6 +86,22 @@ async def execute_async(connection: Any, statement: str, parameters: Any) -> tup
         await cursor.execute(statement, parameters)
         rows = list(await cursor.fetchall()) if cursor.description else []
         return rows, int(cursor.rowcount)
+    finally:
+        closed = cursor.close()
+        if inspect.isawaitable(closed):
+            await closed
+
+
+async def executemany_async(connection: Any, statement: str, parameter_sets: list[Any]) -> None:
+    """Run one statement once per parameter set on a raw async DB-API-like connection (no rows come back)."""
+    if hasattr(connection, "execute_fetchall"):  # aiosqlite: one trip to its connection thread; nothing to close
+        await connection.executemany(statement, parameter_sets)
+        return
+    cursor = connection.cursor()
+    if inspect.isawaitable(cursor):
+        cursor = await cursor
+    try:
+        await cursor.executemany(statement, parameter_sets)
     finally:
         closed = cursor.close()
         if inspect.isawaitable(closed):

@@ -18,6 +18,7 @@ __all__ = (
     "ThreadWorkers",
     "create_blob_sync",
     "execute_sync",
+    "executemany_sync",
     "read_bytes_sync",
     "run",
     "set_autocommit_sync",
@@ -147,5 +148,14 @@ def execute_sync(connection: Any, statement: str, parameters: Any) -> tuple[list
         cursor.execute(statement, parameters)
         rows = list(cursor.fetchall()) if cursor.description else []
         return rows, int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def executemany_sync(connection: Any, statement: str, parameter_sets: list[Any]) -> None:
+    """Run one statement once per parameter set on a raw DB-API connection (no rows come back)."""
+    cursor = connection.cursor()
+    try:
+        cursor.executemany(statement, parameter_sets)
     finally:
         cursor.close()

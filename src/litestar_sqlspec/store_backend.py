@@ -22,14 +22,10 @@ from litestar_sqlspec.standalone_pool import PoolUse
 
 __all__ = ("StoreBackend",)
 
-# operation -> the operation running many of them in one statement
-_BATCHED = {
-    "get": "get_many",
-    "get_and_renew": "get_and_renew_many",
-    "expiry": "expiry_many",
-    "set": "set_many",
-    "delete": "delete_many",
-}
+# operation -> the operation running many of them at once: writes on every dialect (one transaction), reads where the
+# dialect binds arrays (one statement)
+_BATCHED_WRITES = {"set": "set_many", "delete": "delete_many"}
+_BATCHED_READS = {"get": "get_many", "get_and_renew": "get_and_renew_many", "expiry": "expiry_many"}
 _MOST_PER_BATCH = 256
 _MOST_BATCH_BYTES = 8 * 1024 * 1024
 
@@ -53,8 +49,10 @@ class StoreBackend:
         self._pool = PoolUse(config, self._run)
         self._creating = anyio.Lock()
         self._creations = 0
-        # Concurrent operations of one kind beyond the pool's size go out as one statement, where the dialect can.
-        slots = worker_threads(config, single_writer=False)
+        # Concurrent operations of one kind beyond the pool's size (one writer at a time on SQLite and DuckDB) go out
+        # together.
+        slots = worker_threads(config, single_writer=sql.single_writer)
+        batched = {**_BATCHED_WRITES, **(_BATCHED_READS if sql.batch is not None else {})}
         self._batching: dict[str, Coalescer[tuple[Any, ...], Any]] = {
             operation: Coalescer(
                 partial(self._call_alone, operation),
@@ -65,14 +63,13 @@ class StoreBackend:
                 most_weight=_MOST_BATCH_BYTES,
                 name=f"{config_label(config)} store {operation} batch",
             )
-            for operation, many in _BATCHED.items()
-            if sql.batch is not None
+            for operation, many in batched.items()
         }
 
     async def call(self, operation: str, *args: Any) -> Any:
         """Run ``operation``; a missing table is created first when the config allows it, else clearly reported.
 
-        Concurrent calls of one operation beyond the pool's size are batched where the dialect can.
+        Concurrent calls of one operation beyond the pool's size are batched (see ``_BATCHED_WRITES``).
         """
         batching = self._batching.get(operation)
         if batching is not None:

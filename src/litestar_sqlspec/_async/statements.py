@@ -10,7 +10,7 @@ from typing import Any
 from sqlspec.config import AsyncDatabaseConfig, NoPoolAsyncConfig
 
 from litestar_sqlspec._async.lifecycle import replace_dead_connections_async
-from litestar_sqlspec._compat_async import create_blob_async, execute_async, set_autocommit_async
+from litestar_sqlspec._compat_async import create_blob_async, execute_async, executemany_async, set_autocommit_async
 from litestar_sqlspec.dialects import CompiledStatement, compile_statement, execution_style
 from litestar_sqlspec.pool_facts import connection_lost
 from litestar_sqlspec.transactions import has_open_transaction
@@ -56,7 +56,9 @@ class AsyncStatementRunner:
     ) -> tuple[list[Any], int]:
         """Run each statement with its own parameters, in order, in one transaction (one commit for all of them).
 
-        Otherwise like ``rows``: the last statement's rows and row count are returned.
+        Otherwise like ``rows``: the last statement's rows and row count are returned. Steps that all run one
+        statement go to the driver's ``executemany`` (one round trip or thread hop where the driver batches); they
+        return no rows.
         """
         try:
             return await self._steps_once(steps, large_value)
@@ -72,11 +74,16 @@ class AsyncStatementRunner:
             try:
                 rows: list[Any] = []
                 count = 0
-                for statement, parameters in steps:
-                    bound = (
-                        parameters if large_value is None else await self._with_lob(connection, parameters, large_value)
-                    )
-                    rows, count = await execute_async(connection, *self._bind(statement, bound))
+                first = steps[0][0]
+                if len(steps) > 1 and all(statement is first for statement, _ in steps):
+                    sets = [await self._bound(connection, first, parameters, large_value) for _, parameters in steps]
+                    await executemany_async(connection, sets[0][0], [bound for _, bound in sets])
+                    count = len(steps)
+                else:
+                    for statement, parameters in steps:
+                        rows, count = await execute_async(
+                            connection, *await self._bound(connection, statement, parameters, large_value)
+                        )
                 if previous is None and has_open_transaction(connection) is not False:  # autocommit: nothing to end
                     await connection.commit()
             except Exception as exc:
@@ -88,13 +95,18 @@ class AsyncStatementRunner:
                     await set_autocommit_async(connection, previous)
         return rows, count
 
-    async def _with_lob(self, connection: Any, parameters: dict[str, Any], name: str) -> dict[str, Any]:
-        """``parameters``, with the value of ``name`` bound as a temporary LOB when it exceeds ``large_value_bytes``."""
+    async def _bound(
+        self, connection: Any, statement: str, parameters: dict[str, Any], large_value: str | None
+    ) -> tuple[str, Any]:
+        """``statement`` in the driver's style and its parameters.
+
+        The value of ``large_value`` is bound as a temporary LOB when it exceeds ``large_value_bytes``.
+        """
         threshold = self.large_value_bytes
-        value = None if threshold is None else parameters.get(name)
-        if value is None or threshold is None or len(value) <= threshold:
-            return parameters
-        return {**parameters, name: await create_blob_async(connection, value)}
+        value = None if large_value is None or threshold is None else parameters.get(large_value)
+        if large_value is not None and value is not None and threshold is not None and len(value) > threshold:
+            parameters = {**parameters, large_value: await create_blob_async(connection, value)}
+        return self._bind(statement, parameters)
 
 
 class _ConnectionLostError(Exception):

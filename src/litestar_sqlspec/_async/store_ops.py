@@ -83,16 +83,32 @@ class AsyncStoreOps:
         return [found.get((namespace, key)) for namespace, key, _ in items]
 
     async def set_many(self, items: list[tuple[str, bytes, bytes, float | None]]) -> list[None]:
-        """``set`` of every ``(namespace, key, value, expires_at)``; of one key set twice, the later call wins."""
+        """``set`` of every ``(namespace, key, value, expires_at)``; of one key set twice, the later call wins.
+
+        One statement where the dialect takes arrays, else the driver's ``executemany``; one transaction either way.
+        Rows are written in key order, so that concurrent batches lock them in one order.
+        """
         latest = {(item[0], item[1]): item for item in items}
         rows = [latest[key] for key in sorted(latest)]
-        await self._runner.rows(self._batch().upsert, parameters=_arrays(rows, "nss", "keys", "values", "expires"))
+        batch = self.sql.batch
+        if batch is not None:
+            await self._runner.rows(batch.upsert, parameters=_arrays(rows, "nss", "keys", "values", "expires"))
+        else:
+            steps = [
+                (self.sql.upsert, {"ns": ns, "key": key, "value": value, "expires_at": expires_at})
+                for ns, key, value, expires_at in rows
+            ]
+            await self._runner.steps(steps, large_value="value")
         return [None] * len(items)
 
     async def delete_many(self, items: list[tuple[str, bytes]]) -> list[None]:
-        """``delete`` of every ``(namespace, key)``."""
+        """``delete`` of every ``(namespace, key)``, in one statement or one ``executemany``."""
         rows = sorted(set(items))
-        await self._runner.rows(self._batch().delete, parameters=_arrays(rows, "nss", "keys"))
+        batch = self.sql.batch
+        if batch is not None:
+            await self._runner.rows(batch.delete, parameters=_arrays(rows, "nss", "keys"))
+        else:
+            await self._runner.steps([(self.sql.delete, {"ns": ns, "key": key}) for ns, key in rows])
         return [None] * len(items)
 
     def _batch(self) -> StoreBatchSQL:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
 
-from litestar_sqlspec._compat_sync import create_blob_sync, execute_sync, set_autocommit_sync
+from litestar_sqlspec._compat_sync import create_blob_sync, execute_sync, executemany_sync, set_autocommit_sync
 from litestar_sqlspec._sync.lifecycle import replace_dead_connections_sync
 from litestar_sqlspec.dialects import CompiledStatement, compile_statement, execution_style
 from litestar_sqlspec.pool_facts import connection_lost
@@ -58,7 +58,9 @@ class SyncStatementRunner:
     ) -> tuple[list[Any], int]:
         """Run each statement with its own parameters, in order, in one transaction (one commit for all of them).
 
-        Otherwise like ``rows``: the last statement's rows and row count are returned.
+        Otherwise like ``rows``: the last statement's rows and row count are returned. Steps that all run one
+        statement go to the driver's ``executemany`` (one round trip or thread hop where the driver batches); they
+        return no rows.
         """
         try:
             return self._steps_once(steps, large_value)
@@ -74,9 +76,16 @@ class SyncStatementRunner:
             try:
                 rows: list[Any] = []
                 count = 0
-                for statement, parameters in steps:
-                    bound = parameters if large_value is None else self._with_lob(connection, parameters, large_value)
-                    rows, count = execute_sync(connection, *self._bind(statement, bound))
+                first = steps[0][0]
+                if len(steps) > 1 and all(statement is first for statement, _ in steps):
+                    sets = [self._bound(connection, first, parameters, large_value) for _, parameters in steps]
+                    executemany_sync(connection, sets[0][0], [bound for _, bound in sets])
+                    count = len(steps)
+                else:
+                    for statement, parameters in steps:
+                        rows, count = execute_sync(
+                            connection, *self._bound(connection, statement, parameters, large_value)
+                        )
                 if previous is None and has_open_transaction(connection) is not False:  # autocommit: nothing to end
                     connection.commit()
             except Exception as exc:
@@ -88,13 +97,18 @@ class SyncStatementRunner:
                     set_autocommit_sync(connection, previous)
         return rows, count
 
-    def _with_lob(self, connection: Any, parameters: dict[str, Any], name: str) -> dict[str, Any]:
-        """``parameters``, with the value of ``name`` bound as a temporary LOB when it exceeds ``large_value_bytes``."""
+    def _bound(
+        self, connection: Any, statement: str, parameters: dict[str, Any], large_value: str | None
+    ) -> tuple[str, Any]:
+        """``statement`` in the driver's style and its parameters.
+
+        The value of ``large_value`` is bound as a temporary LOB when it exceeds ``large_value_bytes``.
+        """
         threshold = self.large_value_bytes
-        value = None if threshold is None else parameters.get(name)
-        if value is None or threshold is None or len(value) <= threshold:
-            return parameters
-        return {**parameters, name: create_blob_sync(connection, value)}
+        value = None if large_value is None or threshold is None else parameters.get(large_value)
+        if large_value is not None and value is not None and threshold is not None and len(value) > threshold:
+            parameters = {**parameters, large_value: create_blob_sync(connection, value)}
+        return self._bind(statement, parameters)
 
 
 class _ConnectionLostError(Exception):
