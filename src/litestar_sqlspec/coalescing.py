@@ -41,7 +41,7 @@ class Coalescer(Generic[Item, Result]):
         name: names the tasks that run batches.
     """
 
-    __slots__ = ("_loops", "_many", "_most", "_most_weight", "_name", "_one", "_slots", "_weight")
+    __slots__ = ("_last", "_loops", "_many", "_most", "_most_weight", "_name", "_one", "_slots", "_weight")
 
     def __init__(
         self,
@@ -64,13 +64,12 @@ class Coalescer(Generic[Item, Result]):
         # per event loop: a store used from several loops (Litestar's CLI runs its own) keeps their calls apart
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState[Item, Result]]
         self._loops = weakref.WeakKeyDictionary()
+        self._last: tuple[asyncio.AbstractEventLoop, _LoopState[Item, Result]] | None = None
 
     async def __call__(self, item: Item) -> Result:
         """Run ``item`` alone or, when every slot is busy, in the next batch; return its result."""
         loop = asyncio.get_running_loop()
-        state = self._loops.get(loop)
-        if state is None:
-            state = self._loops[loop] = _LoopState()
+        state = self._state(loop)
         if state.running >= self._slots:
             done: asyncio.Future[Result] = loop.create_future()
             state.waiting.append((item, done))
@@ -85,6 +84,16 @@ class Coalescer(Generic[Item, Result]):
                 drain.add_done_callback(state.drains.discard)
             else:
                 state.running -= 1
+
+    def _state(self, loop: asyncio.AbstractEventLoop) -> _LoopState[Item, Result]:
+        last = self._last
+        if last is not None and last[0] is loop:  # the usual case: the same loop as last time
+            return last[1]
+        state = self._loops.get(loop)
+        if state is None:
+            state = self._loops[loop] = _LoopState()
+        self._last = (loop, state)  # a strong reference to one loop at most, replaced when another one calls
+        return state
 
     def batches_in_flight(self) -> list["asyncio.Task[None]"]:
         """The tasks running queued calls on the current event loop (to wait for at shutdown)."""

@@ -117,32 +117,29 @@ class BaseSQLSpecStore(NamespacedStore):
         child.namespace = f"{self.namespace}{NAMESPACE_SEPARATOR}{_validate_namespace(namespace)}"
         return child
 
-    async def _call(self, operation: str, *args: Any) -> Any:
-        return await self._backend.call(operation, *args)
-
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         """Store ``value`` under ``key`` (replacing value and expiry); ``expires_in`` seconds, 0/None: never."""
         data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
         expires_at = _now() + _seconds(expires_in) if expires_in else None
-        await self._call("set", self.namespace, _key_digest(key), data, expires_at)
+        await self._backend.call("set", self.namespace, _key_digest(key), data, expires_at)
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         """The value of ``key``, or ``None`` when missing or expired; ``renew_for`` resets a set expiry atomically."""
         now = _now()
         if renew_for:
-            renewed: bytes | None = await self._call(
+            renewed: bytes | None = await self._backend.call(
                 "get_and_renew", self.namespace, _key_digest(key), now, now + _seconds(renew_for)
             )
             return renewed
-        return await self._call("get", self.namespace, _key_digest(key), now)  # type: ignore[no-any-return]
+        return await self._backend.call("get", self.namespace, _key_digest(key), now)  # type: ignore[no-any-return]
 
     async def delete(self, key: str) -> None:
         """Delete ``key``; nothing happens when it is missing."""
-        await self._call("delete", self.namespace, _key_digest(key))
+        await self._backend.call("delete", self.namespace, _key_digest(key))
 
     async def delete_all(self) -> None:
         """Delete every key of this namespace and of the namespaces nested in it (never a parent's or sibling's)."""
-        await self._call("delete_namespace", self.namespace, NAMESPACE_SEPARATOR)
+        await self._backend.call("delete_namespace", self.namespace, NAMESPACE_SEPARATOR)
 
     async def exists(self, key: str) -> bool:
         """Whether ``key`` is stored and not expired."""
@@ -151,7 +148,7 @@ class BaseSQLSpecStore(NamespacedStore):
     async def expires_in(self, key: str) -> int | None:
         """Whole seconds until ``key`` expires; ``-1`` when it never does; ``None`` when missing or expired."""
         now = _now()
-        found = await self._call("expiry", self.namespace, _key_digest(key), now)
+        found = await self._backend.call("expiry", self.namespace, _key_digest(key), now)
         if found is None:
             return None
         forever, expires_at = found
@@ -159,7 +156,7 @@ class BaseSQLSpecStore(NamespacedStore):
 
     async def delete_expired(self) -> int:
         """Delete the expired values of the whole table (every namespace); return how many."""
-        return await self._call("delete_expired", _now())  # type: ignore[no-any-return]
+        return await self._backend.call("delete_expired", _now())  # type: ignore[no-any-return]
 
     async def create_table(self) -> None:
         """Create the table and its expiry index if they do not exist."""

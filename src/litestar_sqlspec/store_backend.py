@@ -4,6 +4,7 @@ Their operations, the threads a sync config runs them in, the pool they use (``s
 batching of concurrent operations where the dialect can (``coalescing``), and the creation of a missing table.
 """
 
+from collections.abc import Awaitable
 from functools import partial
 from typing import Any
 
@@ -55,7 +56,7 @@ class StoreBackend:
         batched = {**_BATCHED_WRITES, **(_BATCHED_READS if sql.batch is not None else {})}
         self._batching: dict[str, Coalescer[tuple[Any, ...], Any]] = {
             operation: Coalescer(
-                partial(self._call_alone, operation),
+                partial(self._call_with, operation),
                 partial(self._held_call, many),
                 slots=slots,
                 most=_MOST_PER_BATCH,
@@ -76,8 +77,8 @@ class StoreBackend:
             return await batching(args)
         return await self._held_call(operation, *args)
 
-    async def _call_alone(self, operation: str, args: tuple[Any, ...]) -> Any:
-        return await self._held_call(operation, *args)
+    def _call_with(self, operation: str, args: tuple[Any, ...]) -> Awaitable[Any]:
+        return self._held_call(operation, *args)
 
     async def _held_call(self, operation: str, *args: Any) -> Any:
         if self._pool.ready():  # the hot path: inside a running app
