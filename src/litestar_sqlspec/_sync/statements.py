@@ -74,18 +74,18 @@ class SyncStatementRunner:
         with self.config.provide_connection() as connection:
             previous = set_autocommit_sync(connection, True) if len(steps) == 1 else None
             try:
+                if large_value is not None and self.large_value_bytes is not None:
+                    steps = self._with_lobs(connection, steps, large_value)
                 rows: list[Any] = []
                 count = 0
                 first = steps[0][0]
                 if len(steps) > 1 and all(statement is first for statement, _ in steps):
-                    sets = [self._bound(connection, first, parameters, large_value) for _, parameters in steps]
-                    executemany_sync(connection, sets[0][0], [bound for _, bound in sets])
+                    text = self._bind(first, steps[0][1])[0]
+                    executemany_sync(connection, text, [self._bind(first, bound)[1] for _, bound in steps])
                     count = len(steps)
                 else:
-                    for statement, parameters in steps:
-                        rows, count = execute_sync(
-                            connection, *self._bound(connection, statement, parameters, large_value)
-                        )
+                    for statement, bound in steps:
+                        rows, count = execute_sync(connection, *self._bind(statement, bound))
                 if previous is None and has_open_transaction(connection) is not False:  # autocommit: nothing to end
                     connection.commit()
             except Exception as exc:
@@ -97,18 +97,18 @@ class SyncStatementRunner:
                     set_autocommit_sync(connection, previous)
         return rows, count
 
-    def _bound(
-        self, connection: Any, statement: str, parameters: dict[str, Any], large_value: str | None
-    ) -> tuple[str, Any]:
-        """``statement`` in the driver's style and its parameters.
-
-        The value of ``large_value`` is bound as a temporary LOB when it exceeds ``large_value_bytes``.
-        """
-        threshold = self.large_value_bytes
-        value = None if large_value is None or threshold is None else parameters.get(large_value)
-        if large_value is not None and value is not None and threshold is not None and len(value) > threshold:
-            parameters = {**parameters, large_value: create_blob_sync(connection, value)}
-        return self._bind(statement, parameters)
+    def _with_lobs(
+        self, connection: Any, steps: list[tuple[str, dict[str, Any]]], name: str
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """``steps``, with values of ``name`` longer than ``large_value_bytes`` bound as temporary LOBs (Oracle)."""
+        threshold = self.large_value_bytes or 0
+        with_lobs = []
+        for statement, parameters in steps:
+            value = parameters.get(name)
+            if value is not None and len(value) > threshold:
+                parameters = {**parameters, name: create_blob_sync(connection, value)}  # noqa: PLW2901
+            with_lobs.append((statement, parameters))
+        return with_lobs
 
 
 class _ConnectionLostError(Exception):
