@@ -112,6 +112,10 @@ class Coalescer(Generic[Item, Result]):
                     for _, done in batch:
                         if not done.done():
                             done.set_exception(exc)
+                except BaseException:  # cancelled (at shutdown): its callers must not wait forever
+                    for _, done in batch:
+                        done.cancel()
+                    raise
                 else:
                     for (_, done), result in zip(batch, results, strict=True):
                         if not done.done():

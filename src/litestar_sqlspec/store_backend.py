@@ -1,7 +1,7 @@
 """What the stores of one table share.
 
 Their operations, the threads a sync config runs them in, the pool they use (``standalone_pool.PoolUse``), the
-batching of concurrent operations where the dialect can (``coalescing``), and the creation of a missing table.
+batching of concurrent operations (``coalescing``), and the creation of a missing table.
 """
 
 from collections.abc import Awaitable

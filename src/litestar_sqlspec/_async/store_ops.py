@@ -60,7 +60,8 @@ class AsyncStoreOps:
         """Delete ``key`` (nothing happens when it is missing)."""
         await self._runner.rows(self.sql.delete, parameters={"ns": namespace, "key": key})
 
-    # Many concurrent operations of one kind as one statement (dialects with ``sql.batch``); results in item order.
+    # Many concurrent operations of one kind at once, results in item order: reads as one statement (dialects with
+    # ``sql.batch``), writes as one statement or one ``executemany`` (every dialect).
 
     async def get_many(self, items: list[tuple[str, bytes, float]]) -> list[bytes | None]:
         """``get`` of every ``(namespace, key, now)``."""

@@ -62,7 +62,8 @@ class SyncStoreOps:
         """Delete ``key`` (nothing happens when it is missing)."""
         self._runner.rows(self.sql.delete, parameters={"ns": namespace, "key": key})
 
-    # Many concurrent operations of one kind as one statement (dialects with ``sql.batch``); results in item order.
+    # Many concurrent operations of one kind at once, results in item order: reads as one statement (dialects with
+    # ``sql.batch``), writes as one statement or one ``executemany`` (every dialect).
 
     def get_many(self, items: list[tuple[str, bytes, float]]) -> list[bytes | None]:
         """``get`` of every ``(namespace, key, now)``."""
