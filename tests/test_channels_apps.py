@@ -107,6 +107,54 @@ async def test_a_second_os_process_receives_every_message_in_order(kind: str, tm
         await close_pool(config)
 
 
+PUBLISHER = """
+import asyncio
+import sys
+
+from sqlspec.adapters.psycopg import PsycopgAsyncConfig
+
+from litestar_sqlspec import SQLSpecChannelsBackend
+
+where, table, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+config = PsycopgAsyncConfig(connection_config={"conninfo": where}, extension_config={"litestar": {"channels_table": table}})
+
+
+async def main() -> None:
+    backend = SQLSpecChannelsBackend(config)
+    for index in range(count):
+        await backend.publish(f"theirs {index}".encode(), ["x"])
+        await asyncio.sleep(0.001)
+    await config.close_pool()
+
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("kind", ["psycopg_async", "psycopg_sync"])
+async def test_messages_of_this_process_and_of_another_interleave_once_each_in_order(kind: str, tmp_path: Path) -> None:
+    # This process's publishes reach its subscriber without a read-back when nothing unread comes before them; the
+    # other process's rows, committed in between, must still be read, once, in order.
+    table = f"channels_{uuid.uuid4().hex[:10]}"
+    script = tmp_path / "publisher.py"
+    script.write_text(PUBLISHER)
+    count = 60
+    async with receiving_on(make_database(kind, tmp_path).config(channels_table=table)) as (subscriber, receiver):
+        await subscriber.subscribe(["x"])
+        async with await anyio.open_process([sys.executable, str(script), PG_DSN, table, str(count)]) as process:
+            for index in range(count):
+                await subscriber.publish(f"ours {index}".encode(), ["x"])
+                await anyio.sleep(0.001)
+            with anyio.fail_after(30):
+                await process.wait()
+        await receiver.wait_for(2 * count, timeout=20)
+        await anyio.sleep(0.2)  # and nothing more arrives
+        payloads = [payload.decode() for _, payload in receiver.events]
+        assert len(payloads) == 2 * count
+        for side in ("ours", "theirs"):
+            assert [p for p in payloads if p.startswith(side)] == [f"{side} {index}" for index in range(count)]
+
+
 @pytest.mark.parametrize("kind", ["psycopg_async", "psycopg_sync"])
 async def test_a_killed_listener_connection_loses_no_message(kind: str, tmp_path: Path) -> None:
     database: Database = make_database(kind, tmp_path)
