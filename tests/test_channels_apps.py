@@ -116,7 +116,8 @@ from sqlspec.adapters.psycopg import PsycopgAsyncConfig
 from litestar_sqlspec import SQLSpecChannelsBackend
 
 where, table, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-config = PsycopgAsyncConfig(connection_config={"conninfo": where}, extension_config={"litestar": {"channels_table": table}})
+extension = {"litestar": {"channels_table": table}}
+config = PsycopgAsyncConfig(connection_config={"conninfo": where}, extension_config=extension)
 
 
 async def main() -> None:
