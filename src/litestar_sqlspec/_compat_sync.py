@@ -6,6 +6,7 @@ Every blocking call of a sync driver runs in a worker thread, never on the event
 import asyncio
 import contextlib
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -143,6 +144,10 @@ def execute_sync(connection: Any, statement: str, parameters: Any) -> tuple[list
         # psycopg: its client-side cursor needs no closing, and ``rownumber`` tells cheaply whether rows came back
         result = connection.execute(statement, parameters)
         return (list(result.fetchall()) if result.rownumber is not None else []), int(result.rowcount)
+    if isinstance(connection, sqlite3.Connection):
+        # sqlite3: one call makes and runs the cursor, whose statement is reset once fetched; no rows is []
+        found = connection.execute(statement, parameters)
+        return found.fetchall(), int(found.rowcount)
     cursor = connection.cursor()
     try:
         cursor.execute(statement, parameters)
