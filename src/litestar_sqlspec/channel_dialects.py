@@ -13,13 +13,8 @@ from typing import Any, Literal
 
 from sqlspec.exceptions import ImproperConfigurationError
 
-from litestar_sqlspec.dialects import (
-    ORA_NAME_IN_USE,
-    ORA_NO_SUCH_TABLE,
-    oracle_ddl,
-    table_names,
-    validate_table_name,
-)
+from litestar_sqlspec.database_facts import DATABASE_FACTS, ORA_NAME_IN_USE, DatabaseFacts, oracle_ddl
+from litestar_sqlspec.dialects import table_names, validate_table_name
 from litestar_sqlspec.settings import config_label
 
 __all__ = ("CHANNEL_DIALECTS", "ChannelDialect", "ChannelStatements", "channel_statements_for")
@@ -31,10 +26,8 @@ Wake = Literal["notify", "file", "poll"]
 class ChannelDialect:
     """The channels table's SQL for one dialect; ``{table}``, ``{index}``, ``{wanted}``, ``{limit}`` are filled in."""
 
-    name: str
-    max_identifier_length: int
+    facts: DatabaseFacts
     create_table: tuple[str, ...]
-    table_exists: str
     publish: tuple[str, ...]
     """Insert one row per channel key (``:keys``, in order) with ``:payload`` and ``:now``: one statement or one
     transaction, serialized where ids could commit out of order. With ``batched``, one statement inserts the rows of
@@ -51,10 +44,6 @@ class ChannelDialect:
     """Clause limiting a result to ``:limit`` rows."""
     wake: Wake
     """How listeners in other processes learn of a publish: NOTIFY, the database file changing, or polling."""
-    drop_table: str = "DROP TABLE IF EXISTS {table}"
-    large_value_bytes: int | None = None
-    single_writer: bool = False
-    """An embedded database that takes one writer at a time: a sync config's operations run on one thread."""
     relaxed_commit: str = ""
     """Filled into ``{relaxed}`` of the publish statement when publishes need not wait for the disk flush."""
 
@@ -75,15 +64,13 @@ _PRUNE = (
 
 CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
     "sqlite": ChannelDialect(
-        name="sqlite",
-        max_identifier_length=128,
+        facts=DATABASE_FACTS["sqlite"],
         create_table=(
             # AUTOINCREMENT: ids are never reused, even after every row was deleted
             "CREATE TABLE IF NOT EXISTS {table} (id INTEGER PRIMARY KEY AUTOINCREMENT, channel_key TEXT NOT NULL, "
             "payload BLOB NOT NULL, created_at REAL NOT NULL)",
             "CREATE INDEX IF NOT EXISTS {schema_index} ON {bare} (channel_key, id)",
         ),
-        table_exists="SELECT COUNT(*) FROM {schema_prefix}sqlite_master WHERE type = 'table' AND name = '{bare}'",
         publish=(
             "INSERT INTO {table} (channel_key, payload, created_at) "
             "SELECT value, :payload, :now FROM json_each(:keys) ORDER BY key",
@@ -93,17 +80,14 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
         keys_as="json",
         limit="LIMIT :limit",
         wake="file",
-        single_writer=True,
     ),
     "postgres": ChannelDialect(
-        name="postgres",
-        max_identifier_length=63,
+        facts=DATABASE_FACTS["postgres"],
         create_table=(
             "CREATE TABLE IF NOT EXISTS {table} (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
             "channel_key TEXT NOT NULL, payload BYTEA NOT NULL, created_at DOUBLE PRECISION NOT NULL)",
             "CREATE INDEX IF NOT EXISTS {index} ON {table} (channel_key, id)",
         ),
-        table_exists="SELECT COUNT(*) FROM (SELECT to_regclass(:table) AS found) AS probe WHERE found IS NOT NULL",
         # One statement, one round trip for a whole batch of messages: the advisory lock (held to commit) orders ids
         # by commit (and keeps a statement's ids contiguous), and NOTIFY (sent at commit, carrying only the publishing
         # process's token) wakes every listener.
@@ -126,8 +110,7 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
     # Oracle (not tested live here: no server can run on this machine): identity ids, a table lock to order them by
     # commit, JSON_TABLE for key lists, PL/SQL blocks for DDL without IF [NOT] EXISTS.
     "oracle": ChannelDialect(
-        name="oracle",
-        max_identifier_length=128,
+        facts=DATABASE_FACTS["oracle"],
         create_table=(
             oracle_ddl(
                 "CREATE TABLE {table} (id NUMBER GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
@@ -136,7 +119,6 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
             ),
             oracle_ddl("CREATE INDEX {index} ON {table} (channel_key, id)", ORA_NAME_IN_USE),
         ),
-        table_exists="SELECT COUNT(*) FROM user_tables WHERE table_name = UPPER(:table)",
         publish=(
             "LOCK TABLE {table} IN EXCLUSIVE MODE",
             "INSERT INTO {table} (channel_key, payload, created_at) SELECT k, :payload, :now FROM "
@@ -147,8 +129,6 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
         keys_as="json",
         limit="FETCH FIRST :limit ROWS ONLY",
         wake="poll",
-        drop_table=oracle_ddl("DROP TABLE {table} PURGE", ORA_NO_SUCH_TABLE),
-        large_value_bytes=32_000,
     ),
 }
 
@@ -197,10 +177,11 @@ def channel_statements_for(config: Any, table: Any, *, synchronous_commit: bool 
         supported = sorted(CHANNEL_DIALECTS)
         msg = f"{label}: the channels backend does not support the {name!r} dialect; supported: {supported}"
         raise ImproperConfigurationError(msg)
-    table = validate_table_name(table, dialect, label)
+    facts = dialect.facts
+    table = validate_table_name(table, facts, label)
     bare = table.rsplit(".", 1)[-1]
     names = {
-        **table_names(table, f"{bare[: dialect.max_identifier_length - 8]}_key_idx"),
+        **table_names(table, f"{bare[: facts.max_identifier_length - 8]}_key_idx"),
         "wanted": dialect.wanted,
         "limit": dialect.limit,
         "relaxed": "" if synchronous_commit else dialect.relaxed_commit,
@@ -211,21 +192,21 @@ def channel_statements_for(config: Any, table: Any, *, synchronous_commit: bool 
         return statement.format(**names)
 
     return ChannelStatements(
-        dialect=dialect.name,
+        dialect=facts.name,
         table=table,
         wake=dialect.wake,
         wake_channel=f"{bare[:40]}_wake",
         lock_key=int.from_bytes(digest[:8], "big", signed=True),
         keys_as=dialect.keys_as,
         create_table=tuple(fill(statement) for statement in dialect.create_table),
-        drop_table=fill(dialect.drop_table),
-        table_exists=dialect.table_exists.format(**names),
+        drop_table=fill(facts.drop_table),
+        table_exists=fill(facts.table_exists),
         publish=tuple(fill(statement) for statement in dialect.publish),
         batched=dialect.batched,
         poll=fill(_POLL),
         history=fill(_HISTORY),
         max_id=fill(_MAX_ID),
         prune=fill(_PRUNE),
-        large_value_bytes=dialect.large_value_bytes,
-        single_writer=dialect.single_writer,
+        large_value_bytes=facts.large_value_bytes,
+        single_writer=facts.single_writer,
     )

@@ -11,11 +11,10 @@ from typing import Any, Protocol
 
 from sqlspec.exceptions import ImproperConfigurationError
 
+from litestar_sqlspec.database_facts import DATABASE_FACTS, ORA_NAME_IN_USE, DatabaseFacts, oracle_ddl
 from litestar_sqlspec.settings import config_label, table_name_problem
 
 __all__ = (
-    "ORA_NAME_IN_USE",
-    "ORA_NO_SUCH_TABLE",
     "STORE_DIALECTS",
     "CompiledStatement",
     "NamedDialect",
@@ -24,7 +23,6 @@ __all__ = (
     "StoreStatements",
     "compile_statement",
     "execution_style",
-    "oracle_ddl",
     "store_statements_for",
     "table_names",
     "validate_table_name",
@@ -61,18 +59,11 @@ class StoreBatchSQL:
 class StoreDialect:
     """The store table's SQL for one dialect; ``{table}`` and ``{index}`` are filled in with validated names."""
 
-    name: str
-    max_identifier_length: int
+    facts: DatabaseFacts
     create_table: tuple[str, ...]
-    table_exists: str
     upsert: str
     get_and_renew: tuple[str, ...]
     """Renew a set expiry and read the value: one ``UPDATE … RETURNING`` where the dialect has it."""
-    drop_table: str = "DROP TABLE IF EXISTS {table}"
-    large_value_bytes: int | None = None
-    """Values longer than this are bound as a temporary LOB (Oracle binds at most 32 KB of RAW in SQL)."""
-    single_writer: bool = False
-    """An embedded database that takes one writer at a time: a sync config's store runs on one thread."""
     select_value: str = "SELECT store_value FROM {table} WHERE ns = :ns AND store_key = :key AND {alive}"
     select_expiry: str = (
         "SELECT CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END AS forever, expires_at FROM {table} "
@@ -89,16 +80,6 @@ class StoreDialect:
 
 
 _ALIVE = "(expires_at IS NULL OR expires_at > :now)"
-ORA_NAME_IN_USE = -955
-ORA_NO_SUCH_TABLE = -942
-
-
-def oracle_ddl(statement: str, ignored_sqlcode: int) -> str:
-    """``statement`` as a PL/SQL block that ignores one Oracle error (19c has no ``IF [NOT] EXISTS``)."""
-    return (
-        f"BEGIN EXECUTE IMMEDIATE '{statement}'; "
-        f"EXCEPTION WHEN OTHERS THEN IF SQLCODE != {ignored_sqlcode} THEN RAISE; END IF; END;"
-    )
 
 
 # Renewal touches only keys that have an expiry; a key without one is returned unchanged (Litestar's rule).
@@ -146,28 +127,23 @@ _PG_BATCH = StoreBatchSQL(
 
 STORE_DIALECTS: dict[str, StoreDialect] = {
     "sqlite": StoreDialect(
-        name="sqlite",
-        max_identifier_length=128,
+        facts=DATABASE_FACTS["sqlite"],
         create_table=(
             "CREATE TABLE IF NOT EXISTS {table} (ns TEXT NOT NULL, store_key BLOB NOT NULL, store_value BLOB NOT NULL, "
             "expires_at REAL, PRIMARY KEY (ns, store_key))",
             # SQLite puts an index in a schema by its name, and wants the table unqualified
             "CREATE INDEX IF NOT EXISTS {schema_index} ON {bare} (expires_at) WHERE expires_at IS NOT NULL",
         ),
-        table_exists="SELECT COUNT(*) FROM {schema_prefix}sqlite_master WHERE type = 'table' AND name = '{bare}'",
         upsert=_UPSERT,
         get_and_renew=(_RENEW,),
-        single_writer=True,
     ),
     "postgres": StoreDialect(
-        name="postgres",
-        max_identifier_length=63,
+        facts=DATABASE_FACTS["postgres"],
         create_table=(
             "CREATE TABLE IF NOT EXISTS {table} (ns TEXT NOT NULL, store_key BYTEA NOT NULL, "
             "store_value BYTEA NOT NULL, expires_at DOUBLE PRECISION, PRIMARY KEY (ns, store_key))",
             "CREATE INDEX IF NOT EXISTS {index} ON {table} (expires_at) WHERE expires_at IS NOT NULL",
         ),
-        table_exists="SELECT COUNT(*) FROM (SELECT to_regclass(:table) AS found) AS probe WHERE found IS NOT NULL",
         # The writes read FROM a one-row relation that ``{relaxed}`` may join with a set_config() call: a setting
         # local to the statement's own transaction, still one statement and one round trip.
         upsert=(
@@ -188,16 +164,11 @@ STORE_DIALECTS: dict[str, StoreDialect] = {
     # case and trailing spaces), and its prefix is cut in bytes. No UPDATE … RETURNING: renewal is an UPDATE then a
     # SELECT in one transaction, the UPDATE's row lock keeping the pair atomic.
     "mysql": StoreDialect(
-        name="mysql",
-        max_identifier_length=64,
+        facts=DATABASE_FACTS["mysql"],
         create_table=(
             "CREATE TABLE IF NOT EXISTS {table} (ns VARBINARY(1024) NOT NULL, store_key VARBINARY(32) NOT NULL, "
             "store_value LONGBLOB NOT NULL, expires_at DOUBLE NULL, PRIMARY KEY (ns, store_key), "
             "INDEX {index} (expires_at)) ENGINE=InnoDB",
-        ),
-        table_exists=(
-            "SELECT COUNT(*) FROM information_schema.tables WHERE (table_schema = DATABASE() AND table_name = :table) "
-            "OR CONCAT(table_schema, '.', table_name) = :table"
         ),
         upsert=(
             "INSERT INTO {table} (ns, store_key, store_value, expires_at) VALUES (:ns, :key, :value, :expires_at) "
@@ -213,27 +184,20 @@ STORE_DIALECTS: dict[str, StoreDialect] = {
     # DuckDB: no expiry index (an ART index makes updates of indexed rows conflict within a transaction, and
     # a columnar scan of one DOUBLE column is cheap).
     "duckdb": StoreDialect(
-        name="duckdb",
-        max_identifier_length=255,
+        facts=DATABASE_FACTS["duckdb"],
         create_table=(
             "CREATE TABLE IF NOT EXISTS {table} (ns VARCHAR NOT NULL, store_key BLOB NOT NULL, "
             "store_value BLOB NOT NULL, expires_at DOUBLE, PRIMARY KEY (ns, store_key))",
         ),
-        table_exists=(
-            "SELECT COUNT(*) FROM information_schema.tables "
-            "WHERE table_name = :table OR table_schema || '.' || table_name = :table"
-        ),
         upsert=_UPSERT,
         get_and_renew=(_RENEW,),
-        single_writer=True,  # concurrent updates of one row fail ("Conflict on update") instead of waiting
     ),
     # Oracle (not tested live here: no server can run on this machine). 19c has no IF [NOT] EXISTS: the DDL runs in
     # PL/SQL blocks that ignore ORA-00955 (name in use) and ORA-00942 (no such table). An empty BLOB reads as NULL,
     # so the value column is nullable and NULL reads as b"". Renewal is an UPDATE then a SELECT in one transaction
     # (RETURNING needs OUT binds); the UPDATE's row lock keeps the pair atomic.
     "oracle": StoreDialect(
-        name="oracle",
-        max_identifier_length=128,
+        facts=DATABASE_FACTS["oracle"],
         create_table=(
             oracle_ddl(
                 "CREATE TABLE {table} (ns VARCHAR2(1000) NOT NULL, store_key RAW(32) NOT NULL, store_value BLOB, "
@@ -242,7 +206,6 @@ STORE_DIALECTS: dict[str, StoreDialect] = {
             ),
             oracle_ddl("CREATE INDEX {index} ON {table} (expires_at)", ORA_NAME_IN_USE),
         ),
-        table_exists="SELECT COUNT(*) FROM user_tables WHERE table_name = UPPER(:table)",
         upsert=(
             "MERGE INTO {table} t USING (SELECT :ns AS ns, :key AS store_key FROM dual) s "
             "ON (t.ns = s.ns AND t.store_key = s.store_key) "
@@ -255,8 +218,6 @@ STORE_DIALECTS: dict[str, StoreDialect] = {
             "WHERE ns = :ns AND store_key = :key AND expires_at IS NOT NULL AND expires_at > :now",
             "SELECT store_value FROM {table} WHERE ns = :ns AND store_key = :key AND {alive}",
         ),
-        drop_table=oracle_ddl("DROP TABLE {table} PURGE", ORA_NO_SUCH_TABLE),
-        large_value_bytes=32_000,
     ),
 }
 
@@ -338,20 +299,21 @@ def store_statements_for(
     if dialect is None:
         msg = f"{label}: the SQL store does not support the {name!r} dialect yet; supported: {sorted(STORE_DIALECTS)}"
         raise ImproperConfigurationError(msg)
-    table = validate_table_name(table, dialect, label)
+    facts = dialect.facts
+    table = validate_table_name(table, facts, label)
     bare = table.rsplit(".", 1)[-1]
-    index = f"{bare[: dialect.max_identifier_length - 12]}_expires_idx"
-    if dialect.name == "oracle":
-        bare = bare[: dialect.max_identifier_length - 3]
-    options = _ORACLE_IN_MEMORY if in_memory and dialect.name == "oracle" else ""
+    index = f"{bare[: facts.max_identifier_length - 12]}_expires_idx"
+    if facts.name == "oracle":
+        bare = bare[: facts.max_identifier_length - 3]
+    options = _ORACLE_IN_MEMORY if in_memory and facts.name == "oracle" else ""
     relaxed = "" if synchronous_commit else dialect.relaxed_commit
     names = {**table_names(table, index), "bare": bare, "alive": _ALIVE, "options": options, "relaxed": relaxed}
     return StoreStatements(
-        dialect=dialect.name,
+        dialect=facts.name,
         table=table,
         create_table=tuple(statement.format(**names) for statement in dialect.create_table),
-        drop_table=dialect.drop_table.format(**names),
-        table_exists=dialect.table_exists.format(**names),
+        drop_table=facts.drop_table.format(**names),
+        table_exists=facts.table_exists.format(**names),
         upsert=dialect.upsert.format(**names),
         select_value=dialect.select_value.format(**names),
         get_and_renew=tuple(statement.format(**names) for statement in dialect.get_and_renew),
@@ -359,8 +321,8 @@ def store_statements_for(
         delete=dialect.delete.format(**names),
         delete_namespace=dialect.delete_namespace.format(**names),
         delete_expired=dialect.delete_expired.format(**names),
-        large_value_bytes=dialect.large_value_bytes,
-        single_writer=dialect.single_writer,
+        large_value_bytes=facts.large_value_bytes,
+        single_writer=facts.single_writer,
         batch=dialect.batch.filled(names) if dialect.batch is not None else None,
     )
 
