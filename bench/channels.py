@@ -366,16 +366,14 @@ async def measure(subject: Subject, test: str, round_index: int, args: argparse.
             result.quiet_p50.append(statistics.median(samples))
             result.quiet_p99.append(p99(samples))
             result.quiet_max.append(max(samples))
-    elif test == "concurrent":
-        rate, received = await throughput(subject, run, args.throughput, args.timeout, args.publishers)
-        result.concurrent_rate.append(rate)
-        result.concurrent_received.append(received)
     else:
-        rate, received = await throughput(subject, run, args.throughput, args.timeout)
-        result.rate.append(rate)
-        result.rate_received.append(received)
-    if test in ("concurrent", "throughput") and rate is None:
-        subject.notes.append(f"{run}: timeout after {args.timeout:.0f} s, {received}/{args.throughput} received")
+        concurrent = test == "concurrent"
+        publishers = args.publishers if concurrent else 1
+        rate, received = await throughput(subject, run, args.throughput, args.timeout, publishers)
+        (result.concurrent_rate if concurrent else result.rate).append(rate)
+        (result.concurrent_received if concurrent else result.rate_received).append(received)
+        if rate is None:
+            subject.notes.append(f"{run}: timeout after {args.timeout:.0f} s, {received}/{args.throughput} received")
 
 
 # reporting

@@ -7,7 +7,7 @@ Rows are read back through a separate raw connection (stdlib sqlite3 or psycopg)
 import os
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,6 +234,26 @@ def make_database(kind: str, tmp_path: Path) -> Database:
     pool = {"conninfo": dsn, "min_size": POOL_SIZE, "max_size": POOL_SIZE}
     config_type = PsycopgAsyncConfig if kind == "psycopg_async" else PsycopgSyncConfig
     return Database(kind, "postgres", lambda ext: config_type(connection_config=pool, extension_config=ext))
+
+
+async def prepared_async(kind: str, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fixture body: an async ``kind``'s database with its ``items`` table; pools closed, table dropped after."""
+    database = make_database(kind, tmp_path)
+    database.setup()
+    yield database
+    for config in database.made:
+        await config.close_pool()
+    database.teardown()
+
+
+def prepared_sync(kind: str, tmp_path: Path) -> Iterator[Database]:
+    """A fixture body: a sync ``kind``'s database with its ``items`` table; pools closed, table dropped after."""
+    database = make_database(kind, tmp_path)
+    database.setup()
+    yield database
+    for config in database.made:
+        config.close_pool()
+    database.teardown()
 
 
 async def open_pool(config: Any) -> None:

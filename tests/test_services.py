@@ -19,28 +19,19 @@ from sqlspec.service import SQLSpecAsyncService, SQLSpecSyncService
 from litestar_sqlspec import SQLSpecPlugin
 from litestar_sqlspec.services import create_service_provider
 from tests.apps import make_app
-from tests.databases import Database, make_database
+from tests.databases import Database, make_database, prepared_async, prepared_sync
 from tests.flavour_async import serve
 
 
 @pytest.fixture(params=["aiosqlite", "psycopg_async"])
 async def async_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    database = make_database(request.param, tmp_path)
-    database.setup()
-    yield database
-    for config in database.made:
-        await config.close_pool()
-    database.teardown()
+    async for database in prepared_async(request.param, tmp_path):
+        yield database
 
 
 @pytest.fixture(params=["sqlite", "psycopg_sync"])
 def sync_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    database = make_database(request.param, tmp_path)
-    database.setup()
-    yield database
-    for config in database.made:
-        config.close_pool()
-    database.teardown()
+    yield from prepared_sync(request.param, tmp_path)
 
 
 class AsyncItemService(SQLSpecAsyncService[AsyncDriverAdapterBase]):

@@ -54,12 +54,12 @@ def test_every_oracle_statement_parses_as_oracle_sql(statement: str) -> None:
 
 def test_oracle_specifics() -> None:
     sql = store_statements_for(oracle_config(), "litestar_session")
-    assert sql.dialect == "oracle"
+    assert sql.facts.name == "oracle"
     assert sql.upsert.startswith("MERGE INTO litestar_session")
     assert "store_value BLOB," in sql.create_table[0]  # nullable: Oracle stores an empty BLOB as NULL
     assert "SQLCODE != -955" in sql.create_table[0]
     assert "SQLCODE != -942" in sql.drop_table
-    assert sql.large_value_bytes == 32_000
+    assert sql.facts.large_value_bytes == 32_000
     assert "INMEMORY PRIORITY HIGH" in store_statements_for(oracle_config(), "t", in_memory=True).create_table[0]
     assert read_bytes_sync(None) == b""  # how an empty value comes back from Oracle
 

@@ -135,9 +135,9 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
 
 @dataclass(frozen=True, slots=True)
 class ChannelStatements:
-    """A dialect's channel statements with the table's names filled in."""
+    """A dialect's channel statements with the table's names filled in, and the facts of its database."""
 
-    dialect: str
+    facts: DatabaseFacts
     table: str
     wake: Wake
     wake_channel: str
@@ -154,8 +154,6 @@ class ChannelStatements:
     history: str
     max_id: str
     prune: str
-    large_value_bytes: int | None
-    single_writer: bool
 
     def bind_keys(self, keys: list[str]) -> Any:
         """``keys`` as the dialect binds a list."""
@@ -192,7 +190,7 @@ def channel_statements_for(config: Any, table: Any, *, synchronous_commit: bool 
         return statement.format(**names)
 
     return ChannelStatements(
-        dialect=facts.name,
+        facts=facts,
         table=table,
         wake=dialect.wake,
         wake_channel=f"{bare[:40]}_wake",
@@ -207,6 +205,4 @@ def channel_statements_for(config: Any, table: Any, *, synchronous_commit: bool 
         history=fill(_HISTORY),
         max_id=fill(_MAX_ID),
         prune=fill(_PRUNE),
-        large_value_bytes=facts.large_value_bytes,
-        single_writer=facts.single_writer,
     )

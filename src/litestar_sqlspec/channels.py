@@ -205,7 +205,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
             self._run: Any = _compat_async.run
         else:
             self._ops = SyncChannelOps(config, self._sql)
-            threads = worker_threads(config, single_writer=self._sql.single_writer)
+            threads = worker_threads(config, single_writer=self._sql.facts.single_writer)
             self._run = _compat_sync.ThreadWorkers(threads, "litestar-sqlspec-channels").run
         self._pool = PoolUse(config, self._run)
         self._lifetime: Any = None
@@ -213,7 +213,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         self._file = _sqlite_file(config) if self._wake_mode == "file" else None
         if self._wake_mode == "file" and self._file is None:
             self._wake_mode = "poll"  # an in-memory database: only this process can publish, and it wakes us
-        self._neighbourhood = (self._sql.dialect, self._sql.table.lower())
+        self._neighbourhood = (self._sql.facts.name, self._sql.table.lower())
         self._names: dict[str, str] = {}
         self._from: dict[str, int] = {}
         self._cursor: int | None = None

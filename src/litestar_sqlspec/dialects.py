@@ -6,7 +6,7 @@ taken from requests, and every value is bound.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 from sqlspec.exceptions import ImproperConfigurationError
@@ -46,13 +46,7 @@ class StoreBatchSQL:
 
     def filled(self, names: dict[str, str]) -> "StoreBatchSQL":
         """These statements with the table's names filled in."""
-        return StoreBatchSQL(
-            select_values=self.select_values.format(**names),
-            select_expiries=self.select_expiries.format(**names),
-            renew=self.renew.format(**names),
-            upsert=self.upsert.format(**names),
-            delete=self.delete.format(**names),
-        )
+        return StoreBatchSQL(**{field.name: getattr(self, field.name).format(**names) for field in fields(self)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,9 +220,9 @@ _ORACLE_IN_MEMORY = " INMEMORY PRIORITY HIGH"
 
 @dataclass(frozen=True, slots=True)
 class StoreStatements:
-    """A dialect's statements with the table's names filled in."""
+    """A dialect's statements with the table's names filled in, and the facts of its database."""
 
-    dialect: str
+    facts: DatabaseFacts
     table: str
     create_table: tuple[str, ...]
     drop_table: str
@@ -240,8 +234,6 @@ class StoreStatements:
     delete: str
     delete_namespace: str
     delete_expired: str
-    large_value_bytes: int | None
-    single_writer: bool
     batch: StoreBatchSQL | None
 
 
@@ -309,7 +301,7 @@ def store_statements_for(
     relaxed = "" if synchronous_commit else dialect.relaxed_commit
     names = {**table_names(table, index), "bare": bare, "alive": _ALIVE, "options": options, "relaxed": relaxed}
     return StoreStatements(
-        dialect=facts.name,
+        facts=facts,
         table=table,
         create_table=tuple(statement.format(**names) for statement in dialect.create_table),
         drop_table=facts.drop_table.format(**names),
@@ -321,8 +313,6 @@ def store_statements_for(
         delete=dialect.delete.format(**names),
         delete_namespace=dialect.delete_namespace.format(**names),
         delete_expired=dialect.delete_expired.format(**names),
-        large_value_bytes=facts.large_value_bytes,
-        single_writer=facts.single_writer,
         batch=dialect.batch.filled(names) if dialect.batch is not None else None,
     )
 

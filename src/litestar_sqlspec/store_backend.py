@@ -39,20 +39,18 @@ class StoreBackend:
     def __init__(self, config: Any, sql: StoreStatements, *, create_missing: bool) -> None:
         self.config = config
         self.create_missing = create_missing
+        # as many connections as the pool has, or one writer at a time on SQLite and DuckDB
+        slots = worker_threads(config, single_writer=sql.facts.single_writer)
         if config.is_async:
             self._ops: Any = AsyncStoreOps(config, sql)
             self._run: Any = _compat_async.run
         else:
             self._ops = SyncStoreOps(config, sql)
-            self._run = _compat_sync.ThreadWorkers(
-                worker_threads(config, single_writer=sql.single_writer), "litestar-sqlspec-store"
-            ).run
+            self._run = _compat_sync.ThreadWorkers(slots, "litestar-sqlspec-store").run
         self._pool = PoolUse(config, self._run)
         self._creating = anyio.Lock()
         self._creations = 0
-        # Concurrent operations of one kind beyond the pool's size (one writer at a time on SQLite and DuckDB) go out
-        # together.
-        slots = worker_threads(config, single_writer=sql.single_writer)
+        # Concurrent operations of one kind beyond those slots go out together.
         batched = {**_BATCHED_WRITES, **(_BATCHED_READS if sql.batch is not None else {})}
         self._batching: dict[str, Coalescer[tuple[Any, ...], Any]] = {
             operation: Coalescer(

@@ -5,14 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.databases import ASYNC_KINDS, Database, make_database
+from tests.databases import ASYNC_KINDS, Database, prepared_async
 
 
 @pytest.fixture(params=ASYNC_KINDS)
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    database = make_database(request.param, tmp_path)
-    database.setup()
-    yield database
-    for config in database.made:
-        await config.close_pool()
-    database.teardown()
+    async for database in prepared_async(request.param, tmp_path):
+        yield database

@@ -5,14 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.databases import SYNC_KINDS, Database, make_database
+from tests.databases import SYNC_KINDS, Database, prepared_sync
 
 
 @pytest.fixture(params=SYNC_KINDS)
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    database = make_database(request.param, tmp_path)
-    database.setup()
-    yield database
-    for config in database.made:
-        config.close_pool()
-    database.teardown()
+    yield from prepared_sync(request.param, tmp_path)

@@ -35,7 +35,7 @@ class AsyncChannelOps:
     def __init__(self, config: AsyncAnyConfig, sql: ChannelStatements) -> None:
         self.config = config
         self.sql = sql
-        self._runner = AsyncStatementRunner(config, large_value_bytes=sql.large_value_bytes)
+        self._runner = AsyncStatementRunner(config, large_value_bytes=sql.facts.large_value_bytes)
 
     async def publish(self, messages: list[tuple[list[str], bytes]], now: float, origin: str) -> range | None:
         """Append ``messages`` (``(channel keys, payload)`` each) in order, committed together.

@@ -30,7 +30,7 @@ class AsyncStoreOps:
     def __init__(self, config: AsyncAnyConfig, sql: StoreStatements) -> None:
         self.config = config
         self.sql = sql
-        self._runner = AsyncStatementRunner(config, large_value_bytes=sql.large_value_bytes)
+        self._runner = AsyncStatementRunner(config, large_value_bytes=sql.facts.large_value_bytes)
 
     async def set(self, namespace: str, key: bytes, value: bytes, expires_at: float | None) -> None:
         """Insert or replace the value and expiry of ``key``."""
@@ -115,7 +115,7 @@ class AsyncStoreOps:
     def _batch(self) -> StoreBatchSQL:
         batch = self.sql.batch
         if batch is None:
-            msg = f"the {self.sql.dialect} store statements run one operation at a time"
+            msg = f"the {self.sql.facts.name} store statements run one operation at a time"
             raise NotImplementedError(msg)
         return batch
 

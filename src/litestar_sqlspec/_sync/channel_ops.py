@@ -37,7 +37,7 @@ class SyncChannelOps:
     def __init__(self, config: SyncAnyConfig, sql: ChannelStatements) -> None:
         self.config = config
         self.sql = sql
-        self._runner = SyncStatementRunner(config, large_value_bytes=sql.large_value_bytes)
+        self._runner = SyncStatementRunner(config, large_value_bytes=sql.facts.large_value_bytes)
 
     def publish(self, messages: list[tuple[list[str], bytes]], now: float, origin: str) -> range | None:
         """Append ``messages`` (``(channel keys, payload)`` each) in order, committed together.
