@@ -9,15 +9,18 @@ from typing import Any, TypeVar
 
 import anyio
 
+from litestar_sqlspec.pool_facts import kept_cursor
+
 __all__ = (
     "ALock",
     "asleep",
+    "autocommit_on_async",
     "create_blob_async",
     "execute_async",
     "executemany_async",
     "read_bytes_async",
+    "restore_mode_async",
     "run",
-    "set_autocommit_async",
 )
 
 T = TypeVar("T")
@@ -36,17 +39,24 @@ async def run(function: Callable[..., Awaitable[T]], /, *args: Any) -> T:
     return await function(*args)
 
 
-async def set_autocommit_async(connection: Any, enabled: bool) -> bool | None:
-    """Switch an async psycopg connection's autocommit (no round trip); return the previous mode.
+async def autocommit_on_async(connection: Any) -> Any:
+    """Put ``connection`` in autocommit mode, without I/O; return the mode that ``restore_mode_async`` puts back.
 
-    ``None`` (and nothing changed) for connections without such a switch.
+    psycopg switches ``autocommit`` (the mode is ``False``): a single statement then needs no BEGIN and COMMIT trips.
+    ``None``: nothing to put back (already in autocommit, or no switch without I/O: the caller commits). aiosqlite
+    has none: its connection's mode can only be set in its own thread.
     """
-    previous = getattr(connection, "autocommit", None)
-    switch = getattr(connection, "set_autocommit", None)
-    if not isinstance(previous, bool) or switch is None:
+    mode = getattr(connection, "autocommit", None)
+    if not isinstance(mode, bool) or mode:
         return None
-    await switch(enabled)
-    return previous
+    await connection.set_autocommit(True)
+    return False
+
+
+async def restore_mode_async(connection: Any, mode: Any) -> None:
+    """Put back the mode ``autocommit_on_async`` returned (``None``: nothing to do)."""
+    if mode is not None:
+        await connection.set_autocommit(mode)
 
 
 async def read_bytes_async(value: Any) -> bytes:
@@ -76,9 +86,10 @@ async def execute_async(connection: Any, statement: str, parameters: Any) -> tup
         rows = list(await execute_fetchall(statement, parameters))
         return rows, int(connection.total_changes) - before
     if hasattr(connection, "pgconn"):
-        # psycopg: its client-side cursor needs no closing, and ``rownumber`` tells cheaply whether rows came back
-        result = await connection.execute(statement, parameters)
-        return (list(await result.fetchall()) if result.rownumber is not None else []), int(result.rowcount)
+        # psycopg: the connection's kept cursor, and ``rownumber`` tells cheaply whether rows came back
+        cursor = kept_cursor(connection)
+        await cursor.execute(statement, parameters)
+        return (list(await cursor.fetchall()) if cursor.rownumber is not None else []), int(cursor.rowcount)
     cursor = connection.cursor()
     if inspect.isawaitable(cursor):
         cursor = await cursor

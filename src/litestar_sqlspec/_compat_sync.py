@@ -14,15 +14,18 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
+from litestar_sqlspec.pool_facts import kept_cursor
+
 __all__ = (
     "Lock",
     "ThreadWorkers",
+    "autocommit_on_sync",
     "create_blob_sync",
     "execute_sync",
     "executemany_sync",
     "read_bytes_sync",
+    "restore_mode_sync",
     "run",
-    "set_autocommit_sync",
     "sleep",
 )
 
@@ -111,16 +114,32 @@ def _set_exception(future: "asyncio.Future[Any]", exc: BaseException) -> None:
         future.set_exception(exc)
 
 
-def set_autocommit_sync(connection: Any, enabled: bool) -> bool | None:
-    """Switch a psycopg connection's autocommit (no round trip); return the previous mode.
+def autocommit_on_sync(connection: Any) -> Any:
+    """Put ``connection`` in autocommit mode, without I/O; return the mode that ``restore_mode_sync`` puts back.
 
-    ``None`` (and nothing changed) for connections without such a switch.
+    psycopg switches ``autocommit`` (the mode is ``False``); sqlite3's ``isolation_level`` becomes ``None`` when no
+    transaction is open (the mode is the level it had): a single statement then commits itself. ``None``: nothing to
+    put back (already in autocommit, or no switch: the caller commits).
     """
-    previous = getattr(connection, "autocommit", None)
-    if not isinstance(previous, bool):
+    if isinstance(connection, sqlite3.Connection):
+        level = connection.isolation_level
+        if level is None or connection.in_transaction:  # switching inside a transaction would commit it
+            return None
+        connection.isolation_level = None
+        return level
+    mode = getattr(connection, "autocommit", None)
+    if not isinstance(mode, bool) or mode:
         return None
-    connection.autocommit = enabled
-    return previous
+    connection.autocommit = True
+    return False
+
+
+def restore_mode_sync(connection: Any, mode: Any) -> None:
+    """Put back the mode ``autocommit_on_sync`` returned (``None``: nothing to do)."""
+    if isinstance(mode, bool):
+        connection.autocommit = mode
+    elif mode is not None:
+        connection.isolation_level = mode
 
 
 def read_bytes_sync(value: Any) -> bytes:
@@ -141,9 +160,10 @@ def create_blob_sync(connection: Any, data: bytes) -> Any:
 def execute_sync(connection: Any, statement: str, parameters: Any) -> tuple[list[Any], int]:
     """Run one statement on a raw DB-API connection; return its rows and row count."""
     if hasattr(connection, "pgconn"):
-        # psycopg: its client-side cursor needs no closing, and ``rownumber`` tells cheaply whether rows came back
-        result = connection.execute(statement, parameters)
-        return (list(result.fetchall()) if result.rownumber is not None else []), int(result.rowcount)
+        # psycopg: the connection's kept cursor, and ``rownumber`` tells cheaply whether rows came back
+        cursor = kept_cursor(connection)
+        cursor.execute(statement, parameters)
+        return (list(cursor.fetchall()) if cursor.rownumber is not None else []), int(cursor.rowcount)
     if isinstance(connection, sqlite3.Connection):
         # sqlite3: one call makes and runs the cursor, whose statement is reset once fetched; no rows is []
         found = connection.execute(statement, parameters)

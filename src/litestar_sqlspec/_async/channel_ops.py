@@ -7,7 +7,7 @@ from typing import Any
 from sqlspec.config import AsyncDatabaseConfig, NoPoolAsyncConfig
 
 from litestar_sqlspec._async.statements import AsyncStatementRunner
-from litestar_sqlspec._compat_async import asleep, read_bytes_async, set_autocommit_async
+from litestar_sqlspec._compat_async import asleep, autocommit_on_async, read_bytes_async
 from litestar_sqlspec.channel_dialects import ChannelStatements
 
 __all__ = (
@@ -115,7 +115,7 @@ async def listen_once_async(
     """
     connection = await config.create_connection()
     try:
-        await set_autocommit_async(connection, True)
+        await autocommit_on_async(connection)
         await connection.execute(f'LISTEN "{sql.wake_channel}"')
         on_listening()
         while not stopping():

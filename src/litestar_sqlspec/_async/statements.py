@@ -5,14 +5,22 @@ add cost. Each call checks a connection out, runs its statement(s), commits when
 and gives the connection back; an error leaves the connection context with the exception, and the pool rolls back.
 """
 
+import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from sqlspec.config import AsyncDatabaseConfig, NoPoolAsyncConfig
 
 from litestar_sqlspec._async.lifecycle import replace_dead_connections_async
-from litestar_sqlspec._compat_async import create_blob_async, execute_async, executemany_async, set_autocommit_async
+from litestar_sqlspec._compat_async import (
+    autocommit_on_async,
+    create_blob_async,
+    execute_async,
+    executemany_async,
+    restore_mode_async,
+)
 from litestar_sqlspec.dialects import CompiledStatement, compile_statement, execution_style
-from litestar_sqlspec.pool_facts import connection_lost
+from litestar_sqlspec.pool_facts import connection_lost, direct_checkout
 from litestar_sqlspec.transactions import has_open_transaction
 
 __all__ = ("AsyncStatementRunner",)
@@ -23,7 +31,7 @@ AsyncAnyConfig = AsyncDatabaseConfig[Any, Any, Any] | NoPoolAsyncConfig[Any, Any
 class AsyncStatementRunner:
     """Runs named-parameter statements (``:name``) on one config."""
 
-    __slots__ = ("_compiled", "_style", "config", "large_value_bytes")
+    __slots__ = ("_checkout", "_compiled", "_style", "config", "large_value_bytes")
 
     def __init__(self, config: AsyncAnyConfig, *, large_value_bytes: int | None = None) -> None:
         self.config = config
@@ -31,6 +39,7 @@ class AsyncStatementRunner:
         """Values longer than this are bound as a temporary LOB (Oracle binds at most 32 KB of RAW in SQL)."""
         self._style = execution_style(config)
         self._compiled: dict[str, CompiledStatement] = {}
+        self._checkout: tuple[Any, tuple[Callable[[], Any], Callable[[Any], Any]] | None] = (None, None)
 
     def _bind(self, statement: str, parameters: dict[str, Any]) -> tuple[str, Any]:
         compiled = self._compiled.get(statement)
@@ -69,30 +78,54 @@ class AsyncStatementRunner:
     async def _steps_once(
         self, steps: list[tuple[str, dict[str, Any]]], large_value: str | None, *, retry: bool = True
     ) -> tuple[list[Any], int]:
-        async with self.config.provide_connection() as connection:
-            previous = await set_autocommit_async(connection, True) if len(steps) == 1 else None
-            try:
-                if large_value is not None and self.large_value_bytes is not None:
-                    steps = await self._with_lobs(connection, steps, large_value)
-                rows: list[Any] = []
-                count = 0
-                first = steps[0][0]
-                if len(steps) > 1 and all(statement is first for statement, _ in steps):
-                    text = self._bind(first, steps[0][1])[0]
-                    await executemany_async(connection, text, [self._bind(first, bound)[1] for _, bound in steps])
-                    count = len(steps)
-                else:
-                    for statement, bound in steps:
-                        rows, count = await execute_async(connection, *self._bind(statement, bound))
-                if previous is None and has_open_transaction(connection) is not False:  # autocommit: nothing to end
-                    await connection.commit()
-            except Exception as exc:
-                if retry and connection_lost(connection):
-                    raise _ConnectionLostError from exc
-                raise
-            finally:
-                if previous is not None and not connection_lost(connection):
-                    await set_autocommit_async(connection, previous)
+        direct = self._direct_checkout()
+        if direct is None:
+            async with self.config.provide_connection() as connection:
+                return await self._run_on(connection, steps, large_value, retry=retry)
+        take, give_back = direct
+        connection = await take()
+        try:
+            return await self._run_on(connection, steps, large_value, retry=retry)
+        finally:
+            await give_back(connection)
+
+    def _direct_checkout(self) -> tuple[Callable[[], Any], Callable[[Any], Any]] | None:
+        pool = getattr(self.config, "connection_instance", None)
+        known, direct = self._checkout
+        if pool is not known:  # a new pool (or the first call): learn its checkout once
+            direct = direct_checkout(pool)
+            self._checkout = (pool, direct)
+        return direct
+
+    async def _run_on(
+        self, connection: Any, steps: list[tuple[str, dict[str, Any]]], large_value: str | None, *, retry: bool
+    ) -> tuple[list[Any], int]:
+        mode = await autocommit_on_async(connection) if len(steps) == 1 else None
+        try:
+            if large_value is not None and self.large_value_bytes is not None:
+                steps = await self._with_lobs(connection, steps, large_value)
+            rows: list[Any] = []
+            count = 0
+            first = steps[0][0]
+            if len(steps) > 1 and all(statement is first for statement, _ in steps):
+                text = self._bind(first, steps[0][1])[0]
+                await executemany_async(connection, text, [self._bind(first, bound)[1] for _, bound in steps])
+                count = len(steps)
+            else:
+                for statement, bound in steps:
+                    rows, count = await execute_async(connection, *self._bind(statement, bound))
+            if has_open_transaction(connection) is not False:  # autocommit: nothing to end
+                await connection.commit()
+        except Exception as exc:
+            if retry and connection_lost(connection):
+                raise _ConnectionLostError from exc
+            if has_open_transaction(connection):
+                with contextlib.suppress(Exception):  # the statement's own error is the one to report
+                    await connection.rollback()  # before the connection goes back, whichever way it goes back
+            raise
+        finally:
+            if mode is not None and not connection_lost(connection):
+                await restore_mode_async(connection, mode)
         return rows, count
 
     async def _with_lobs(

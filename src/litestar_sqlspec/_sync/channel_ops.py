@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
 
-from litestar_sqlspec._compat_sync import read_bytes_sync, set_autocommit_sync, sleep
+from litestar_sqlspec._compat_sync import autocommit_on_sync, read_bytes_sync, sleep
 from litestar_sqlspec._sync.statements import SyncStatementRunner
 from litestar_sqlspec.channel_dialects import ChannelStatements
 
@@ -115,7 +115,7 @@ def listen_once_sync(
     """
     connection = config.create_connection()
     try:
-        set_autocommit_sync(connection, True)
+        autocommit_on_sync(connection)
         connection.execute(f'LISTEN "{sql.wake_channel}"')
         on_listening()
         while not stopping():

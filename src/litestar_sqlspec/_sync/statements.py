@@ -7,14 +7,22 @@ add cost. Each call checks a connection out, runs its statement(s), commits when
 and gives the connection back; an error leaves the connection context with the exception, and the pool rolls back.
 """
 
+import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
 
-from litestar_sqlspec._compat_sync import create_blob_sync, execute_sync, executemany_sync, set_autocommit_sync
+from litestar_sqlspec._compat_sync import (
+    autocommit_on_sync,
+    create_blob_sync,
+    execute_sync,
+    executemany_sync,
+    restore_mode_sync,
+)
 from litestar_sqlspec._sync.lifecycle import replace_dead_connections_sync
 from litestar_sqlspec.dialects import CompiledStatement, compile_statement, execution_style
-from litestar_sqlspec.pool_facts import connection_lost
+from litestar_sqlspec.pool_facts import connection_lost, direct_checkout
 from litestar_sqlspec.transactions import has_open_transaction
 
 __all__ = ("SyncStatementRunner",)
@@ -25,7 +33,7 @@ SyncAnyConfig = SyncDatabaseConfig[Any, Any, Any] | NoPoolSyncConfig[Any, Any]
 class SyncStatementRunner:
     """Runs named-parameter statements (``:name``) on one config."""
 
-    __slots__ = ("_compiled", "_style", "config", "large_value_bytes")
+    __slots__ = ("_checkout", "_compiled", "_style", "config", "large_value_bytes")
 
     def __init__(self, config: SyncAnyConfig, *, large_value_bytes: int | None = None) -> None:
         self.config = config
@@ -33,6 +41,7 @@ class SyncStatementRunner:
         """Values longer than this are bound as a temporary LOB (Oracle binds at most 32 KB of RAW in SQL)."""
         self._style = execution_style(config)
         self._compiled: dict[str, CompiledStatement] = {}
+        self._checkout: tuple[Any, tuple[Callable[[], Any], Callable[[Any], Any]] | None] = (None, None)
 
     def _bind(self, statement: str, parameters: dict[str, Any]) -> tuple[str, Any]:
         compiled = self._compiled.get(statement)
@@ -71,30 +80,54 @@ class SyncStatementRunner:
     def _steps_once(
         self, steps: list[tuple[str, dict[str, Any]]], large_value: str | None, *, retry: bool = True
     ) -> tuple[list[Any], int]:
-        with self.config.provide_connection() as connection:
-            previous = set_autocommit_sync(connection, True) if len(steps) == 1 else None
-            try:
-                if large_value is not None and self.large_value_bytes is not None:
-                    steps = self._with_lobs(connection, steps, large_value)
-                rows: list[Any] = []
-                count = 0
-                first = steps[0][0]
-                if len(steps) > 1 and all(statement is first for statement, _ in steps):
-                    text = self._bind(first, steps[0][1])[0]
-                    executemany_sync(connection, text, [self._bind(first, bound)[1] for _, bound in steps])
-                    count = len(steps)
-                else:
-                    for statement, bound in steps:
-                        rows, count = execute_sync(connection, *self._bind(statement, bound))
-                if previous is None and has_open_transaction(connection) is not False:  # autocommit: nothing to end
-                    connection.commit()
-            except Exception as exc:
-                if retry and connection_lost(connection):
-                    raise _ConnectionLostError from exc
-                raise
-            finally:
-                if previous is not None and not connection_lost(connection):
-                    set_autocommit_sync(connection, previous)
+        direct = self._direct_checkout()
+        if direct is None:
+            with self.config.provide_connection() as connection:
+                return self._run_on(connection, steps, large_value, retry=retry)
+        take, give_back = direct
+        connection = take()
+        try:
+            return self._run_on(connection, steps, large_value, retry=retry)
+        finally:
+            give_back(connection)
+
+    def _direct_checkout(self) -> tuple[Callable[[], Any], Callable[[Any], Any]] | None:
+        pool = getattr(self.config, "connection_instance", None)
+        known, direct = self._checkout
+        if pool is not known:  # a new pool (or the first call): learn its checkout once
+            direct = direct_checkout(pool)
+            self._checkout = (pool, direct)
+        return direct
+
+    def _run_on(
+        self, connection: Any, steps: list[tuple[str, dict[str, Any]]], large_value: str | None, *, retry: bool
+    ) -> tuple[list[Any], int]:
+        mode = autocommit_on_sync(connection) if len(steps) == 1 else None
+        try:
+            if large_value is not None and self.large_value_bytes is not None:
+                steps = self._with_lobs(connection, steps, large_value)
+            rows: list[Any] = []
+            count = 0
+            first = steps[0][0]
+            if len(steps) > 1 and all(statement is first for statement, _ in steps):
+                text = self._bind(first, steps[0][1])[0]
+                executemany_sync(connection, text, [self._bind(first, bound)[1] for _, bound in steps])
+                count = len(steps)
+            else:
+                for statement, bound in steps:
+                    rows, count = execute_sync(connection, *self._bind(statement, bound))
+            if has_open_transaction(connection) is not False:  # autocommit: nothing to end
+                connection.commit()
+        except Exception as exc:
+            if retry and connection_lost(connection):
+                raise _ConnectionLostError from exc
+            if has_open_transaction(connection):
+                with contextlib.suppress(Exception):  # the statement's own error is the one to report
+                    connection.rollback()  # before the connection goes back, whichever way it goes back
+            raise
+        finally:
+            if mode is not None and not connection_lost(connection):
+                restore_mode_sync(connection, mode)
         return rows, count
 
     def _with_lobs(
