@@ -1,7 +1,9 @@
 """Store benchmark: SQLSpecStore vs sqlspec's own per-adapter stores, with Litestar's MemoryStore and RedisStore as
 anchors, and the network round trips of each operation on PostgreSQL counted by a loopback proxy.
 
-Operations: set, get, get with renew, exists, delete; sequential ops/s, medians over interleaved rounds.
+Operations: set, get, get with renew, exists, delete; sequential ops/s, medians over interleaved rounds. Within a
+round every store runs one operation before any store runs the next, so that a ratio compares runs made moments apart
+on this shared machine; the ratios are the medians of the rounds' own ratios.
 Run: ``python bench/store.py`` (``make bench`` runs it after ``bench/di.py``); ``--json PATH`` also writes the results
 as JSON (``scripts/bench_report.py`` reads it), ``--quick`` cuts rounds and operations to smoke-test the pipeline.
 """
@@ -177,11 +179,15 @@ async def drop(store: Store, config: Any) -> None:
 def ratios_over_reference(
     results: dict[str, dict[str, list[float]]], kinds: list[str], variant: str
 ) -> dict[str, dict[str, float]]:
-    """Per kind measured with ``variant``: its median ops/s ÷ the reference's, per operation."""
+    """Per kind measured with ``variant``, per operation: the median over rounds of its ops/s ÷ the reference's."""
     return {
         kind: {
-            op: statistics.median(results[f"{kind}/{variant}"][op])
-            / statistics.median(results[f"{kind}/reference"][op])
+            op: statistics.median(
+                ours / reference
+                for ours, reference in zip(
+                    results[f"{kind}/{variant}"][op], results[f"{kind}/reference"][op], strict=True
+                )
+            )
             for op in OPS
         }
         for kind in kinds
@@ -241,8 +247,8 @@ async def main(args: argparse.Namespace) -> None:
     targets: dict[str, Store] = {f"{kind}/{variant}": store for (kind, variant), (store, _) in stores.items()}
     targets.update(anchors)
     for round_index in range(args.rounds):
-        for name in names[round_index % len(names) :] + names[: round_index % len(names)]:
-            for op in OPS:
+        for op in OPS:  # every store keeps the order set, get, renew, exists, delete on its keys
+            for name in names[round_index % len(names) :] + names[: round_index % len(names)]:
                 results.setdefault(name, {}).setdefault(op, []).append(
                     await ops_per_second(targets[name], op, args.ops, args.concurrency)
                 )
