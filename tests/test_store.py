@@ -351,6 +351,81 @@ def test_outside_an_app_operations_open_the_pool_and_close_it_after(kind: str, t
     assert config.connection_instance is None
 
 
+@pytest.mark.parametrize("kind", ["aiosqlite", "psycopg_async", "sqlite", "psycopg_sync"])
+def test_outside_an_app_stores_and_channels_on_one_config_share_its_pool(kind: str, tmp_path: Path) -> None:
+    # A script with a session store, a cache store and a channels backend on one config, no lifespan: the pool one of
+    # them opened stays open until the last of them is done, whichever finishes first.
+    config = make_database(kind, tmp_path).config(
+        session_table=f"sessions_{uuid.uuid4().hex[:8]}", channels_table=f"events_{uuid.uuid4().hex[:8]}"
+    )
+    sessions = SQLSpecStore(config)
+    cache = SQLSpecStore(config, table_name=f"cache_{uuid.uuid4().hex[:8]}")
+    channels = SQLSpecChannelsBackend(config, history=10)
+
+    async def each_busy_at_its_own_pace() -> list[Any]:
+        async def quick() -> None:
+            await sessions.set("user", b"alice")
+
+        async def slow() -> None:
+            for index in range(30):
+                await cache.set(f"page{index}", b"<html>")
+                await anyio.sleep(0)
+
+        history: list[bytes] = []
+
+        async def publishing() -> None:
+            await channels.on_startup()
+            try:
+                for index in range(10):
+                    await channels.publish(f"event {index}".encode(), ["news"])
+                history.extend(await channels.get_history("news"))
+            finally:
+                await channels.on_shutdown()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(quick)
+            group.start_soon(slow)
+            group.start_soon(publishing)
+        return [await sessions.get("user"), await cache.get("page29"), len(history)]
+
+    try:
+        assert anyio.run(each_busy_at_its_own_pace) == [b"alice", b"<html>", 10]
+        assert config.connection_instance is None
+    finally:
+        anyio.run(sessions.drop_table)
+        anyio.run(cache.drop_table)
+        anyio.run(SQLSpecChannelsBackend(config).drop_table)
+    assert config.connection_instance is None
+
+
+def test_outside_an_app_a_pool_that_cannot_open_fails_each_caller_and_is_tried_again_later(tmp_path: Path) -> None:
+    folder = tmp_path / "not-yet"
+    config = make_database("sqlite", tmp_path).factory({"litestar": {}})
+    config.connection_config["database"] = str(folder / "app.db")
+    stores = [SQLSpecStore(config), SQLSpecStore(config, table_name="cache")]
+
+    async def each_reads() -> list[str]:
+        failures: list[str] = []
+
+        async def read(store: SQLSpecStore) -> None:
+            try:
+                await store.get("key")
+            except Exception as exc:  # noqa: BLE001 - each caller's own error is what is checked
+                failures.append(str(exc))
+
+        async with anyio.create_task_group() as group:
+            for store in stores:
+                group.start_soon(read, store)
+        return failures
+
+    failures = anyio.run(each_reads)
+    assert len(failures) == 2
+    assert all("unable to open database file" in failure for failure in failures), failures
+    folder.mkdir()  # the database can be opened now: nothing of the failed opening is in the way
+    assert anyio.run(each_reads) == []
+    assert config.connection_instance is None
+
+
 async def test_a_missing_table_is_reported_when_creation_is_off(tmp_path: Path) -> None:
     database = make_database("aiosqlite", tmp_path)
     config = database.config(session_table="absent", create_schema=False)

@@ -2,6 +2,7 @@
 # from src/litestar_sqlspec/_async/lifecycle.py; edit that file instead.
 """Pool creation and closing for one config."""
 
+import contextlib
 import logging
 from contextlib import ExitStack
 from typing import Any
@@ -23,16 +24,22 @@ def open_pool_sync(config: SyncAnyConfig) -> Any:
 
     An unreachable database fails the application's startup, naming the config, instead of its first requests: a pool
     that opens in the background (psycopg_pool) is waited for, any other config opens a connection now (an aiosqlite
-    pool all of them, see ``connections_at_startup``), one after another, before requests race to open them.
+    pool all of them, see ``connections_at_startup``), one after another, before requests race to open them. When that
+    fails the pool is closed again: nothing of a failed opening stays on the config.
     """
     pool = config.create_pool()
-    wait = getattr(pool, "wait", None)
-    if wait is not None:
-        wait(timeout=getattr(pool, "timeout", 30.0))
-        return pool
-    with ExitStack() as held:
-        for _ in range(connections_at_startup(config)):
-            held.enter_context(config.provide_connection())
+    try:
+        wait = getattr(pool, "wait", None)
+        if wait is not None:
+            wait(timeout=getattr(pool, "timeout", 30.0))
+            return pool
+        with ExitStack() as held:
+            for _ in range(connections_at_startup(config)):
+                held.enter_context(config.provide_connection())
+    except BaseException:
+        with contextlib.suppress(Exception):  # the opening's own error is the one to report
+            config.close_pool()
+        raise
     return pool
 
 
