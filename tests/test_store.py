@@ -1,5 +1,6 @@
 """SQLSpecStore honours Litestar's Store contract on every config kind (the facade is async for both flavours)."""
 
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -396,6 +397,30 @@ def test_outside_an_app_stores_and_channels_on_one_config_share_its_pool(kind: s
         anyio.run(cache.drop_table)
         anyio.run(SQLSpecChannelsBackend(config).drop_table)
     assert config.connection_instance is None
+
+
+async def test_on_sqlite_the_store_and_channels_of_one_config_write_from_one_thread(tmp_path: Path) -> None:
+    config = make_database("sqlite", tmp_path).config()
+    await open_pool(config)
+    before = set(threading.enumerate())
+    sessions, cache = SQLSpecStore(config), SQLSpecStore(config, table_name="cache")
+    channels = SQLSpecChannelsBackend(config, history=5)
+    await channels.on_startup()
+    try:
+        async with anyio.create_task_group() as group:
+            for index in range(20):
+                group.start_soon(sessions.set, f"user{index}", b"alice")
+                group.start_soon(cache.set, f"page{index}", b"<html>")
+                group.start_soon(channels.publish, b"event", ["news"])
+        assert len(await channels.get_history("news")) == 5
+        # one worker thread for all three: one writer at a time on the file
+        started = {thread.name for thread in set(threading.enumerate()) - before}
+        assert {name for name in started if name.startswith("litestar-sqlspec")} == {"litestar-sqlspec-workers-1"}
+    finally:
+        await channels.on_shutdown()
+        await sessions.drop_table()
+        await cache.drop_table()
+        await close_pool(config)
 
 
 def test_outside_an_app_a_pool_that_cannot_open_fails_each_caller_and_is_tried_again_later(tmp_path: Path) -> None:

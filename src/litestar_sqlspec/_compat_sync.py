@@ -9,6 +9,7 @@ import queue
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -27,6 +28,7 @@ __all__ = (
     "restore_mode_sync",
     "run",
     "sleep",
+    "workers_for",
 )
 
 T = TypeVar("T")
@@ -97,6 +99,27 @@ class ThreadWorkers:
                 _settle(future, _set_exception, exc)
             else:
                 _settle(future, _set_result, result)
+
+
+_WORKERS_OF: "weakref.WeakKeyDictionary[Any, ThreadWorkers]" = weakref.WeakKeyDictionary()
+_WORKERS_LOCK = threading.Lock()
+
+
+def workers_for(config: Any, threads: int) -> ThreadWorkers:
+    """The worker threads that run ``config``'s store and channels operations: one set per config, shared by both.
+
+    On SQLite and DuckDB (``threads=1``) every write of the store, its cleaner and the channels backend then goes
+    through one thread: one writer at a time, no lock contention between them. A config that cannot be weakly
+    referenced (some of sqlspec's compiled configs) gets a set of its own per caller.
+    """
+    with _WORKERS_LOCK:
+        try:
+            workers = _WORKERS_OF.get(config)
+        except TypeError:
+            return ThreadWorkers(threads, "litestar-sqlspec-workers")
+        if workers is None:
+            workers = _WORKERS_OF[config] = ThreadWorkers(threads, "litestar-sqlspec-workers")
+        return workers
 
 
 def _settle(future: "asyncio.Future[Any]", setter: Callable[[Any, Any], None], value: Any) -> None:

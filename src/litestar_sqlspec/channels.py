@@ -206,7 +206,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         else:
             self._ops = SyncChannelOps(config, self._sql)
             threads = worker_threads(config, single_writer=self._sql.facts.single_writer)
-            self._run = _compat_sync.ThreadWorkers(threads, "litestar-sqlspec-channels").run
+            self._run = _compat_sync.workers_for(config, threads).run
         self._pool = PoolUse(config, self._run)
         self._lifetime: Any = None
         self._wake_mode = self._sql.wake
