@@ -1,8 +1,9 @@
 """Run fixed SQL statements on a connection of a config's own pool, in the driver's own parameter style.
 
 Shared by the store and the channels backend: their statements are fixed, so sqlspec's statement pipeline would only
-add cost. Each call checks a connection out, runs its statement(s), commits when the driver has a transaction open,
-and gives the connection back; an error leaves the connection context with the exception, and the pool rolls back.
+add cost. Each call checks a connection out (with the pool's own calls where the config's context only adds cost),
+runs its statement(s), commits when the driver has a transaction open, and gives the connection back; after an error
+the transaction is rolled back before the connection goes back.
 """
 
 import contextlib
