@@ -378,8 +378,10 @@ def store_section(data: dict[str, Any]) -> list[str]:
     lines = [
         f"Operations/s of {params['ops']} {params['mode']} operations on distinct keys ({params['value_bytes']}-byte "
         f"values), {params['rounds']} round(s); both packages' stores on each config and the anchors (Litestar's "
-        "MemoryStore and RedisStore) run in one process, in rotated order every round; medians over rounds. Higher "
-        f"is better. On PostgreSQL this package's store skips the disk flush of its writes' commits by default "
+        "MemoryStore and RedisStore) run in one process; within a round every store runs an operation before any "
+        "store runs the next, in rotated order. Operations/s are medians over rounds; ratios are medians of each "
+        "round's own ratio (runs moments apart). Higher is better. On PostgreSQL this package's store skips the disk "
+        "flush of its writes' commits by default "
         '(`synchronous_commit=False`, as Redis keeps writes by default); the "durable" columns are the same store '
         "with `synchronous_commit=True`, every write waiting for its flush as sqlspec's store does. Round trips: "
         "network turns per operation through a counting proxy in front of PostgreSQL "

@@ -52,7 +52,9 @@ def _subscribers_on_every_worker(base: str, count: int, stack: ExitStack) -> lis
     sockets: list[ClientConnection] = []
     per_worker: Counter[int] = Counter()
     for _ in range(200):
-        client = stack.enter_context(connect(url, open_timeout=10))
+        # no client keepalive: on a loaded two-core machine the test can outlast its ping deadline; the receive
+        # timeouts below bound every wait instead
+        client = stack.enter_context(connect(url, open_timeout=10, ping_interval=None))
         per_worker[json.loads(client.recv(timeout=10))["pid"]] += 1
         sockets.append(client)
         if len(per_worker) == count and min(per_worker.values()) >= 2:  # two subscribers on every worker

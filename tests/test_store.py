@@ -316,6 +316,49 @@ async def test_on_postgresql_writes_skip_the_disk_flush_unless_asked_and_only_in
         await close_pool(config)
 
 
+async def _kept_result_bytes_of_the_only_connection(config: Any) -> int | None:
+    # what the store's kept cursor on the pool's only connection still holds (None: no cursor kept)
+    def held(connection: Any) -> int | None:
+        cursor = connection.__dict__.get("_litestar_sqlspec_cursor")
+        if cursor is None or cursor.pgresult is None:
+            return None
+        result = cursor.pgresult
+        cells = (result.get_value(row, column) for row in range(result.ntuples) for column in range(result.nfields))
+        return sum(len(cell or b"") for cell in cells)
+
+    if config.is_async:
+        async with config.provide_connection() as connection:
+            return held(connection)
+
+    def in_thread() -> int | None:
+        with config.provide_connection() as connection:
+            return held(connection)
+
+    return await anyio.to_thread.run_sync(in_thread)
+
+
+@pytest.mark.parametrize("kind", ["psycopg_async", "psycopg_sync"])
+async def test_on_postgresql_an_idle_connection_holds_no_large_value_read_earlier(kind: str) -> None:
+    config = tagged_psycopg_config(kind, "kept-results", min_size=1, max_size=1)
+    await open_pool(config)
+    sql_store = SQLSpecStore(config, table_name=f"store_{uuid.uuid4().hex[:10]}")
+    page = bytes(range(256)) * 4096  # 1 MiB
+    try:
+        await sql_store.set("session", b"alice")
+        assert await sql_store.get("session") == b"alice"
+        kept = await _kept_result_bytes_of_the_only_connection(config)
+        assert kept is not None
+        assert kept < 1024
+        await sql_store.set("page", page)
+        assert await sql_store.get("page") == page
+        assert await _kept_result_bytes_of_the_only_connection(config) is None
+        assert await sql_store.get("session") == b"alice"  # a new cursor, kept again
+        assert await _kept_result_bytes_of_the_only_connection(config) == kept
+    finally:
+        await sql_store.drop_table()
+        await close_pool(config)
+
+
 async def test_a_missing_table_is_created_on_first_use(database: Database) -> None:
     config = database.config(session_table=f"store_{uuid.uuid4().hex[:10]}")
     await open_pool(config)

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-from litestar_sqlspec.pool_facts import kept_cursor
+from litestar_sqlspec.pool_facts import forget_large_result, kept_cursor
 
 __all__ = (
     "ALock",
@@ -89,7 +89,11 @@ async def execute_async(connection: Any, statement: str, parameters: Any) -> tup
         # psycopg: the connection's kept cursor, and ``rownumber`` tells cheaply whether rows came back
         cursor = kept_cursor(connection)
         await cursor.execute(statement, parameters)
-        return (list(await cursor.fetchall()) if cursor.rownumber is not None else []), int(cursor.rowcount)
+        if cursor.rownumber is None:
+            return [], int(cursor.rowcount)
+        rows = list(await cursor.fetchall())
+        forget_large_result(connection, rows)
+        return rows, int(cursor.rowcount)
     cursor = connection.cursor()
     if inspect.isawaitable(cursor):
         cursor = await cursor

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
-from litestar_sqlspec.pool_facts import kept_cursor
+from litestar_sqlspec.pool_facts import forget_large_result, kept_cursor
 
 __all__ = (
     "Lock",
@@ -186,7 +186,11 @@ def execute_sync(connection: Any, statement: str, parameters: Any) -> tuple[list
         # psycopg: the connection's kept cursor, and ``rownumber`` tells cheaply whether rows came back
         cursor = kept_cursor(connection)
         cursor.execute(statement, parameters)
-        return (list(cursor.fetchall()) if cursor.rownumber is not None else []), int(cursor.rowcount)
+        if cursor.rownumber is None:
+            return [], int(cursor.rowcount)
+        rows = list(cursor.fetchall())
+        forget_large_result(connection, rows)
+        return rows, int(cursor.rowcount)
     if isinstance(connection, sqlite3.Connection):
         # sqlite3: one call makes and runs the cursor, whose statement is reset once fetched; no rows is []
         found = connection.execute(statement, parameters)

@@ -7,6 +7,7 @@ __all__ = (
     "connection_lost",
     "connections_at_startup",
     "direct_checkout",
+    "forget_large_result",
     "idle_check",
     "kept_cursor",
     "worker_threads",
@@ -70,16 +71,32 @@ def direct_checkout(pool: Any) -> tuple[Callable[[], Any], Callable[[Any], Any]]
 
 
 _KEPT_CURSOR = "_litestar_sqlspec_cursor"
+_MOST_KEPT_RESULT_BYTES = 64 * 1024
 
 
 def kept_cursor(connection: Any) -> Any:
     """A psycopg connection's client-side cursor for the plugin's own statements, made on first use and kept with it.
 
     Making and dropping a cursor per statement costs psycopg a copy of its adapters map each time (a twelfth of a
-    short statement's client time); the cursor holds nothing between statements but the last result, and it lives
-    and dies with its connection.
+    short statement's client time). The cursor holds nothing between statements but the last result (see
+    ``forget_large_result``), and it lives and dies with its connection.
     """
     cursor = connection.__dict__.get(_KEPT_CURSOR)
     if cursor is None or cursor.closed:
         cursor = connection.__dict__[_KEPT_CURSOR] = connection.cursor()
     return cursor
+
+
+def forget_large_result(connection: Any, rows: list[Any]) -> None:
+    """Drop the kept cursor when the result it holds (``rows``, as fetched) carries over 64 KiB of values.
+
+    The cursor would hold that result until the connection's next statement of the plugin: a few cached pages per
+    idle connection. Small results (sessions, keys, ids) stay, and the cursor with them.
+    """
+    size = 0
+    for row in rows:
+        for value in row:
+            if isinstance(value, bytes | str):
+                size += len(value)
+    if size > _MOST_KEPT_RESULT_BYTES:
+        connection.__dict__.pop(_KEPT_CURSOR, None)
