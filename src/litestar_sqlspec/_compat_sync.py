@@ -54,7 +54,7 @@ class ThreadWorkers:
     connection back before they return: a cancelled caller abandons the result, never a connection.
     """
 
-    __slots__ = ("_idle", "_idle_seconds", "_lock", "_name", "_queue", "_started", "_threads")
+    __slots__ = ("_idle_seconds", "_lock", "_name", "_pending", "_queue", "_started", "_threads")
 
     def __init__(self, threads: int, name: str, idle_seconds: float = 10.0) -> None:
         self._threads = threads
@@ -64,41 +64,45 @@ class ThreadWorkers:
         self._queue = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._started = 0
-        self._idle = 0
+        self._pending = 0  # operations queued or running: a thread is started while they outnumber the threads
 
     async def run(self, function: Callable[..., T], /, *args: Any) -> T:
         """Run ``function(*args)`` in one of the threads and return its result."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.put((future, function, args))
         with self._lock:
-            if self._idle == 0 and self._started < self._threads:
+            self._pending += 1
+            if self._pending > self._started and self._started < self._threads:
                 self._started += 1
                 threading.Thread(target=self._work, name=f"{self._name}-{self._started}", daemon=True).start()
         return await future
 
     def _work(self) -> None:
         while True:
-            with self._lock:
-                self._idle += 1
             try:
                 future, function, args = self._queue.get(timeout=self._idle_seconds)
             except queue.Empty:
                 with self._lock:
-                    self._idle -= 1
+                    # an operation queued after this check finds one thread fewer, and starts one
                     if self._queue.empty():
                         self._started -= 1
                         return
                 continue
-            with self._lock:
-                self._idle -= 1
-            if future.cancelled():
-                continue
             try:
-                result = function(*args)
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller, whatever it is
-                _settle(future, _set_exception, exc)
-            else:
-                _settle(future, _set_result, result)
+                if not future.cancelled():
+                    _run_into(future, function, args)
+            finally:
+                with self._lock:
+                    self._pending -= 1
+
+
+def _run_into(future: "asyncio.Future[Any]", function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    try:
+        result = function(*args)
+    except BaseException as exc:  # noqa: BLE001 - handed to the caller, whatever it is
+        _settle(future, _set_exception, exc)
+    else:
+        _settle(future, _set_result, result)
 
 
 _WORKERS_OF: "weakref.WeakKeyDictionary[Any, ThreadWorkers]" = weakref.WeakKeyDictionary()
