@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
-from litestar_sqlspec.pool_facts import forget_large_result, kept_cursor
+from litestar_sqlspec.pool_facts import forget_large_result, kept_cursor, worker_threads
 
 __all__ = (
     "Lock",
@@ -109,20 +109,24 @@ _WORKERS_OF: "weakref.WeakKeyDictionary[Any, ThreadWorkers]" = weakref.WeakKeyDi
 _WORKERS_LOCK = threading.Lock()
 
 
-def workers_for(config: Any, threads: int) -> ThreadWorkers:
+def workers_for(config: Any, *, single_writer: bool) -> ThreadWorkers:
     """The worker threads that run ``config``'s store and channels operations: one set per config, shared by both.
 
-    On SQLite and DuckDB (``threads=1``) every write of the store, its cleaner and the channels backend then goes
-    through one thread: one writer at a time, no lock contention between them. A config that cannot be weakly
-    referenced (some of sqlspec's compiled configs) gets a set of its own per caller.
+    As many as ``pool_facts.worker_threads`` says: on SQLite and DuckDB (``single_writer``) every write of the store,
+    its cleaner and the channels backend then goes through one thread, with no lock contention between them. A config
+    that cannot be weakly referenced (some of sqlspec's compiled configs) gets a set of its own per caller.
     """
     with _WORKERS_LOCK:
         try:
             workers = _WORKERS_OF.get(config)
         except TypeError:
-            return ThreadWorkers(threads, "litestar-sqlspec-workers")
-        if workers is None:
-            workers = _WORKERS_OF[config] = ThreadWorkers(threads, "litestar-sqlspec-workers")
+            workers = None
+        else:
+            if workers is not None:
+                return workers
+        workers = ThreadWorkers(worker_threads(config, single_writer=single_writer), "litestar-sqlspec-workers")
+        with contextlib.suppress(TypeError):
+            _WORKERS_OF[config] = workers
         return workers
 
 

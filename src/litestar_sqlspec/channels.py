@@ -36,7 +36,6 @@ from litestar_sqlspec._async.channel_ops import (
 from litestar_sqlspec._sync.channel_ops import SyncChannelOps, listen_forever_sync
 from litestar_sqlspec.channel_dialects import ChannelStatements, channel_statements_for
 from litestar_sqlspec.coalescing import Coalescer
-from litestar_sqlspec.pool_facts import worker_threads
 from litestar_sqlspec.schema import create_table_racing
 from litestar_sqlspec.settings import config_label, extension_options, table_or_refuse
 from litestar_sqlspec.standalone_pool import PoolUse
@@ -205,8 +204,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
             self._run: Any = _compat_async.run
         else:
             self._ops = SyncChannelOps(config, self._sql)
-            threads = worker_threads(config, single_writer=self._sql.facts.single_writer)
-            self._run = _compat_sync.workers_for(config, threads).run
+            self._run = _compat_sync.workers_for(config, single_writer=self._sql.facts.single_writer).run
         self._pool = PoolUse(config, self._run)
         self._lifetime: Any = None
         self._wake_mode = self._sql.wake

@@ -87,17 +87,16 @@ _UPSERT = (
 )
 
 # Each batch's items are position-aligned arrays, unnested into rows named ``item``.
+_PG_ALIVE_ITEMS = (
+    "FROM unnest(CAST(:nss AS text[]), CAST(:keys AS bytea[]), CAST(:nows AS float8[])) AS item(ns, store_key, now) "
+    "JOIN {table} AS t ON t.ns = item.ns AND t.store_key = item.store_key "
+    "WHERE t.expires_at IS NULL OR t.expires_at > item.now"
+)
 _PG_BATCH = StoreBatchSQL(
-    select_values=(
-        "SELECT item.ns, item.store_key, t.store_value FROM unnest(CAST(:nss AS text[]), CAST(:keys AS bytea[]), "
-        "CAST(:nows AS float8[])) AS item(ns, store_key, now) JOIN {table} AS t "
-        "ON t.ns = item.ns AND t.store_key = item.store_key WHERE t.expires_at IS NULL OR t.expires_at > item.now"
-    ),
+    select_values=f"SELECT item.ns, item.store_key, t.store_value {_PG_ALIVE_ITEMS}",
     select_expiries=(
         "SELECT item.ns, item.store_key, CASE WHEN t.expires_at IS NULL THEN 1 ELSE 0 END AS forever, t.expires_at "
-        "FROM unnest(CAST(:nss AS text[]), CAST(:keys AS bytea[]), CAST(:nows AS float8[])) "
-        "AS item(ns, store_key, now) JOIN {table} AS t ON t.ns = item.ns AND t.store_key = item.store_key "
-        "WHERE t.expires_at IS NULL OR t.expires_at > item.now"
+        f"{_PG_ALIVE_ITEMS}"
     ),
     renew=(
         "UPDATE {table} AS t SET expires_at = CASE WHEN t.expires_at IS NULL THEN NULL ELSE item.expires_at END "

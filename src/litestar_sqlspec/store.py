@@ -100,10 +100,7 @@ class BaseSQLSpecStore(NamespacedStore):
         if synchronous_commit is None:
             synchronous_commit = bool(options.get("store_synchronous_commit", False))
         sql = store_statements_for(
-            config,
-            table,
-            in_memory=bool(options.get("in_memory", False)),
-            synchronous_commit=bool(synchronous_commit),
+            config, table, in_memory=bool(options.get("in_memory", False)), synchronous_commit=synchronous_commit
         )
         self.table_name = sql.table
         self._backend = StoreBackend(config, sql, create_missing=bool(options.get("create_schema", True)))

@@ -46,7 +46,7 @@ class StoreBackend:
             self._run: Any = _compat_async.run
         else:
             self._ops = SyncStoreOps(config, sql)
-            self._run = _compat_sync.workers_for(config, slots).run
+            self._run = _compat_sync.workers_for(config, single_writer=sql.facts.single_writer).run
         self._pool = PoolUse(config, self._run)
         self._creating = anyio.Lock()
         self._creations = 0

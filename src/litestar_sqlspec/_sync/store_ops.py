@@ -5,7 +5,7 @@
 Keys arrive hashed and namespaces validated; values are bound, never formatted.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
@@ -22,6 +22,15 @@ SyncAnyConfig = SyncDatabaseConfig[Any, Any, Any] | NoPoolSyncConfig[Any, Any]
 def _arrays(items: Sequence[tuple[Any, ...]], *names: str) -> dict[str, list[Any]]:
     """Parameters binding the first ``len(names)`` fields of ``items`` as one array each, in item order."""
     return {name: [item[position] for item in items] for position, name in enumerate(names)}
+
+
+def _in_item_order(items: Sequence[tuple[Any, ...]], rows: list[Any], answer: Callable[[Any], Any]) -> list[Any]:
+    """Per item ``(namespace, key, ...)``, ``answer(row)`` of the row starting with its ``(ns, store_key)``, or None.
+
+    A batch's rows come back in no particular order, and only for the items found.
+    """
+    found = {(row[0], bytes(row[1])): answer(row) for row in rows}
+    return [found.get((item[0], item[1])) for item in items]
 
 
 class SyncStoreOps:
@@ -68,22 +77,19 @@ class SyncStoreOps:
     def get_many(self, items: list[tuple[str, bytes, float]]) -> list[bytes | None]:
         """``get`` of every ``(namespace, key, now)``."""
         rows, _ = self._runner.rows(self._batch().select_values, parameters=_arrays(items, "nss", "keys", "nows"))
-        found = {(row[0], bytes(row[1])): bytes(row[2]) for row in rows}
-        return [found.get((namespace, key)) for namespace, key, _ in items]
+        return _in_item_order(items, rows, lambda row: bytes(row[2]))
 
     def get_and_renew_many(self, items: list[tuple[str, bytes, float, float]]) -> list[bytes | None]:
         """``get_and_renew`` of every ``(namespace, key, now, expires_at)``."""
         parameters = _arrays(items, "nss", "keys", "nows", "expires")
         rows, _ = self._runner.rows(self._batch().renew, parameters=parameters)
-        found = {(row[0], bytes(row[1])): bytes(row[2]) for row in rows}
-        return [found.get((namespace, key)) for namespace, key, _, _ in items]
+        return _in_item_order(items, rows, lambda row: bytes(row[2]))
 
     def expiry_many(self, items: list[tuple[str, bytes, float]]) -> list[tuple[bool, float | None] | None]:
         """``expiry`` of every ``(namespace, key, now)``."""
         parameters = _arrays(items, "nss", "keys", "nows")
         rows, _ = self._runner.rows(self._batch().select_expiries, parameters=parameters)
-        found = {(row[0], bytes(row[1])): (bool(row[2]), None if row[3] is None else float(row[3])) for row in rows}
-        return [found.get((namespace, key)) for namespace, key, _ in items]
+        return _in_item_order(items, rows, lambda row: (bool(row[2]), None if row[3] is None else float(row[3])))
 
     def set_many(self, items: list[tuple[str, bytes, bytes, float | None]]) -> list[None]:
         """``set`` of every ``(namespace, key, value, expires_at)``; of one key set twice, the later call wins.
