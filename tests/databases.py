@@ -19,8 +19,10 @@ import pytest
 
 __all__ = (
     "ASYNC_KINDS",
-    "EXTRA_STORE_KINDS",
+    "CHANNEL_KINDS",
+    "KINDS",
     "PG_DSN",
+    "STORE_KINDS",
     "SYNC_KINDS",
     "Database",
     "close_pool",
@@ -31,10 +33,41 @@ __all__ = (
     "require_postgres",
 )
 
-ASYNC_KINDS = ("aiosqlite", "psycopg_async", "nopool_async")
-SYNC_KINDS = ("sqlite", "psycopg_sync", "adbc")
-EXTRA_STORE_KINDS = ("mariadb_async", "mariadb_sync", "duckdb")
-"""Further dialects the SQL store supports: MariaDB (asyncmy, PyMySQL) and DuckDB (embedded)."""
+
+@dataclass(frozen=True)
+class Kind:
+    """One config kind of the suite: a sqlspec adapter (and flavour) on a real database."""
+
+    name: str
+    is_async: bool
+    dialect: str
+    channels: bool = True
+    """Whether ``SQLSpecChannelsBackend`` supports it."""
+
+
+KINDS = (
+    Kind("aiosqlite", True, "sqlite"),
+    Kind("psycopg_async", True, "postgres"),
+    Kind("nopool_async", True, "sqlite"),
+    Kind("asyncpg", True, "postgres"),
+    Kind("psqlpy", True, "postgres"),
+    Kind("mariadb_async", True, "mysql", channels=False),  # asyncmy
+    Kind("aiomysql", True, "mysql", channels=False),
+    Kind("mysqlconnector_async", True, "mysql", channels=False),
+    Kind("sqlite", False, "sqlite"),
+    Kind("psycopg_sync", False, "postgres"),
+    Kind("adbc", False, "sqlite"),
+    Kind("adbc_postgres", False, "postgres"),
+    Kind("duckdb", False, "duckdb", channels=False),
+    Kind("mariadb_sync", False, "mysql", channels=False),  # PyMySQL
+    Kind("mysqlconnector_sync", False, "mysql", channels=False),
+)
+"""Every config kind the suite runs: the DI + commit-mode matrix (tests/_async, tests/_sync), the store contract and
+the channels contract run on each (``channels`` says where the backend is supported)."""
+ASYNC_KINDS = tuple(kind.name for kind in KINDS if kind.is_async)
+SYNC_KINDS = tuple(kind.name for kind in KINDS if not kind.is_async)
+STORE_KINDS = tuple(kind.name for kind in KINDS)
+CHANNEL_KINDS = tuple(kind.name for kind in KINDS if kind.channels)
 POOL_SIZE = 5
 
 PG_DSN = os.environ.get("LITESTAR_SQLSPEC_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -98,6 +131,8 @@ class Database:
     """Unpooled kinds are counted by the file descriptors open on the database (ADBC's SQLite driver opens two)."""
     table: str = field(default_factory=lambda: f"items_{uuid.uuid4().hex[:10]}")
     made: list[Any] = field(default_factory=list)
+    application: str = ""
+    """PostgreSQL kinds without a pool: the ``application_name`` their connections carry, to count them."""
 
     def config(self, **litestar: Any) -> Any:
         """A new config of this kind whose ``extension_config["litestar"]`` is ``litestar``."""
@@ -107,7 +142,7 @@ class Database:
 
     @property
     def pooled(self) -> bool:
-        return self.kind not in ("adbc", "nopool_async")
+        return self.kind not in ("adbc", "adbc_postgres", "nopool_async")
 
     def insert_sql(self) -> str:
         return f"INSERT INTO {self.table} (name) VALUES (:name)"
@@ -127,30 +162,29 @@ class Database:
             return duckdb.connect(str(self.sqlite_path))
         return psycopg.connect(PG_DSN, autocommit=True)
 
-    def execute(self, sql: str) -> None:
+    def _query(self, sql: str) -> list[Any]:
+        """Run ``sql`` through a separate raw connection (committed); its rows, if any."""
         connection = self._raw()
         try:
-            connection.execute(sql)
+            cursor = connection.cursor()
+            cursor.execute(sql)
+            rows = list(cursor.fetchall()) if cursor.description else []
+            cursor.close()
             connection.commit()
         finally:
             connection.close()
+        return rows
+
+    def execute(self, sql: str) -> None:
+        self._query(sql)
 
     def scalar(self, sql: str) -> Any:
         """The first value of ``sql``'s first row, read through a separate connection."""
-        connection = self._raw()
-        try:
-            return connection.execute(sql).fetchone()[0]
-        finally:
-            connection.close()
+        return self._query(sql)[0][0]
 
     def names(self) -> list[str]:
         """The names committed to the table, read through a separate connection."""
-        connection = self._raw()
-        try:
-            rows = connection.execute(f"SELECT name FROM {self.table} ORDER BY name").fetchall()
-        finally:
-            connection.close()
-        return [row[0] for row in rows]
+        return [row[0] for row in self._query(f"SELECT name FROM {self.table} ORDER BY name")]
 
     def setup(self) -> None:
         self.execute(f"CREATE TABLE {self.table} (name TEXT NOT NULL)")
@@ -161,6 +195,9 @@ class Database:
     def checked_out(self, plugin: Any, config: Any) -> int:
         """Connections of ``config`` currently out of its pool (or open, for configs without a pool)."""
         if not self.pooled:
+            if self.kind == "adbc_postgres":
+                query = f"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{self.application}'"
+                return int(self.scalar(query))
             assert self.sqlite_path is not None
             return -(-open_fds_to(self.sqlite_path) // self.fds_per_connection)  # a half-opened one counts
         checkout = plugin._runtime_for(config).checkout_pool  # SqliteConfig: the plugin's exclusive checkout pool
@@ -169,10 +206,24 @@ class Database:
         pool = config.connection_instance
         if pool is None:
             return 0
-        if hasattr(pool, "get_stats"):  # psycopg_pool
-            stats = pool.get_stats()
-            return int(stats["pool_size"] - stats["pool_available"])
-        return int(pool.checked_out())  # aiosqlite
+        return _checked_out_of(pool)
+
+
+def _checked_out_of(pool: Any) -> int:
+    """How many connections ``pool`` has handed out, read from the pool's own bookkeeping."""
+    if hasattr(pool, "get_stats"):  # psycopg_pool
+        stats = pool.get_stats()
+        return int(stats["pool_size"] - stats["pool_available"])
+    if hasattr(pool, "get_idle_size"):  # asyncpg
+        return int(pool.get_size() - pool.get_idle_size())
+    if hasattr(pool, "status") and hasattr(pool, "resize"):  # psqlpy
+        status = pool.status()
+        return int(status.size - status.available)
+    if hasattr(pool, "freesize"):  # asyncmy, aiomysql
+        return int(pool.size - pool.freesize)
+    if hasattr(pool, "_cnx_queue"):  # mysql-connector: its connections are made up front, the idle ones queued
+        return int(pool.pool_size - pool._cnx_queue.qsize())
+    return int(pool.checked_out())  # aiosqlite, PyMySQL, DuckDB (sqlspec's own pools)
 
 
 def _wait_when_busy(connection: Any) -> None:
@@ -185,7 +236,6 @@ def make_database(kind: str, tmp_path: Path) -> Database:
     """A ``Database`` of config kind ``kind`` (SQLite kinds in ``tmp_path``)."""
     from sqlspec.adapters.adbc import AdbcConfig
     from sqlspec.adapters.aiosqlite import AiosqliteConfig
-    from sqlspec.adapters.psycopg import PsycopgAsyncConfig, PsycopgSyncConfig
     from sqlspec.adapters.sqlite import SqliteConfig
 
     from tests.nopool import AiosqliteNoPoolConfig
@@ -222,18 +272,92 @@ def make_database(kind: str, tmp_path: Path) -> Database:
             lambda ext: DuckDBConfig(connection_config={"database": str(duck)}, extension_config=ext),
             sqlite_path=duck,
         )
-    if kind.startswith("mariadb"):
-        from sqlspec.adapters.asyncmy import AsyncmyConfig
-        from sqlspec.adapters.pymysql import PyMysqlConfig
-
-        settings = require_mariadb()
-        mysql_type: Any = AsyncmyConfig if kind == "mariadb_async" else PyMysqlConfig
-        pool_settings = {**settings, "minsize": 1, "maxsize": POOL_SIZE} if kind == "mariadb_async" else settings
-        return Database(kind, "mysql", lambda ext: mysql_type(connection_config=pool_settings, extension_config=ext))
+    if kind in _MYSQL_KINDS:
+        settings = {**require_mariadb(), **_MYSQL_KINDS[kind][1]}
+        mysql_type = _MYSQL_KINDS[kind][0]()
+        return Database(kind, "mysql", lambda ext: mysql_type(connection_config=settings, extension_config=ext))
     dsn = require_postgres()
-    pool = {"conninfo": dsn, "min_size": POOL_SIZE, "max_size": POOL_SIZE}
-    config_type = PsycopgAsyncConfig if kind == "psycopg_async" else PsycopgSyncConfig
-    return Database(kind, "postgres", lambda ext: config_type(connection_config=pool, extension_config=ext))
+    if kind == "adbc_postgres":
+        application = f"adbc_{uuid.uuid4().hex[:10]}"
+        uri = f"{dsn}?application_name={application}"
+        return Database(
+            kind,
+            "postgres",
+            lambda ext: AdbcConfig(connection_config={"uri": uri}, extension_config=ext),
+            application=application,
+        )
+    config_type, pool = _POSTGRES_KINDS[kind]
+    return Database(kind, "postgres", lambda ext: config_type()(connection_config=pool(dsn), extension_config=ext))
+
+
+def _asyncmy() -> Any:
+    from sqlspec.adapters.asyncmy import AsyncmyConfig
+
+    return AsyncmyConfig
+
+
+def _aiomysql() -> Any:
+    from sqlspec.adapters.aiomysql import AiomysqlConfig
+
+    return AiomysqlConfig
+
+
+def _pymysql() -> Any:
+    from sqlspec.adapters.pymysql import PyMysqlConfig
+
+    return PyMysqlConfig
+
+
+def _mysqlconnector_async() -> Any:
+    from sqlspec.adapters.mysqlconnector import MysqlConnectorAsyncConfig
+
+    return MysqlConnectorAsyncConfig
+
+
+def _mysqlconnector_sync() -> Any:
+    from sqlspec.adapters.mysqlconnector import MysqlConnectorSyncConfig
+
+    return MysqlConnectorSyncConfig
+
+
+def _psycopg_async() -> Any:
+    from sqlspec.adapters.psycopg import PsycopgAsyncConfig
+
+    return PsycopgAsyncConfig
+
+
+def _psycopg_sync() -> Any:
+    from sqlspec.adapters.psycopg import PsycopgSyncConfig
+
+    return PsycopgSyncConfig
+
+
+def _asyncpg() -> Any:
+    from sqlspec.adapters.asyncpg import AsyncpgConfig
+
+    return AsyncpgConfig
+
+
+def _psqlpy() -> Any:
+    from sqlspec.adapters.psqlpy import PsqlpyConfig
+
+    return PsqlpyConfig
+
+
+_MYSQL_KINDS: dict[str, tuple[Callable[[], Any], dict[str, Any]]] = {
+    "mariadb_async": (_asyncmy, {"minsize": 1, "maxsize": POOL_SIZE}),
+    "aiomysql": (_aiomysql, {"minsize": 1, "maxsize": POOL_SIZE}),
+    "mariadb_sync": (_pymysql, {}),
+    # mysql-connector's TLS negotiation with this MariaDB fails: plain TCP on the loopback
+    "mysqlconnector_async": (_mysqlconnector_async, {"pool_size": POOL_SIZE, "ssl_disabled": True}),
+    "mysqlconnector_sync": (_mysqlconnector_sync, {"pool_size": POOL_SIZE, "ssl_disabled": True}),
+}
+_POSTGRES_KINDS: dict[str, tuple[Callable[[], Any], Callable[[str], dict[str, Any]]]] = {
+    "psycopg_async": (_psycopg_async, lambda dsn: {"conninfo": dsn, "min_size": POOL_SIZE, "max_size": POOL_SIZE}),
+    "psycopg_sync": (_psycopg_sync, lambda dsn: {"conninfo": dsn, "min_size": POOL_SIZE, "max_size": POOL_SIZE}),
+    "asyncpg": (_asyncpg, lambda dsn: {"dsn": dsn, "min_size": 1, "max_size": POOL_SIZE}),
+    "psqlpy": (_psqlpy, lambda dsn: {"dsn": dsn, "max_db_pool_size": POOL_SIZE}),
+}
 
 
 async def prepared_async(kind: str, tmp_path: Path) -> AsyncIterator[Database]:

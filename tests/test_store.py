@@ -17,9 +17,7 @@ from sqlspec.exceptions import ImproperConfigurationError
 from litestar_sqlspec.channels import SQLSpecChannelsBackend
 from litestar_sqlspec.store import AiosqliteStore, BaseSQLSpecStore, PsycopgSyncStore, SQLSpecStore
 from tests.databases import (
-    ASYNC_KINDS,
-    EXTRA_STORE_KINDS,
-    SYNC_KINDS,
+    STORE_KINDS,
     Database,
     close_pool,
     make_database,
@@ -30,7 +28,7 @@ from tests.databases import (
 START = datetime(2030, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=ASYNC_KINDS + SYNC_KINDS + EXTRA_STORE_KINDS)
+@pytest.fixture(params=STORE_KINDS)
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
     return make_database(request.param, tmp_path)
 

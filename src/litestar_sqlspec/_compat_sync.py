@@ -6,7 +6,6 @@ Every blocking call of a sync driver runs in a worker thread, never on the event
 import asyncio
 import contextlib
 import queue
-import sqlite3
 import threading
 import time
 import weakref
@@ -15,17 +14,13 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
-from litestar_sqlspec.pool_facts import forget_large_result, kept_cursor, worker_threads
+from litestar_sqlspec.pool_facts import worker_threads
 
 __all__ = (
     "Lock",
     "ThreadWorkers",
-    "autocommit_on_sync",
-    "create_blob_sync",
-    "execute_sync",
-    "executemany_sync",
+    "pool_gate",
     "read_bytes_sync",
-    "restore_mode_sync",
     "run",
     "sleep",
     "workers_for",
@@ -145,32 +140,20 @@ def _set_exception(future: "asyncio.Future[Any]", exc: BaseException) -> None:
         future.set_exception(exc)
 
 
-def autocommit_on_sync(connection: Any) -> Any:
-    """Put ``connection`` in autocommit mode, without I/O; return the mode that ``restore_mode_sync`` puts back.
+def pool_gate(pool: Any, size: int) -> threading.BoundedSemaphore:
+    """The one gate of ``size`` checkouts at once that every sync user of ``pool`` in this package waits on.
 
-    psycopg switches ``autocommit`` (the mode is ``False``); sqlite3's ``isolation_level`` becomes ``None`` when no
-    transaction is open (the mode is the level it had): a single statement then commits itself. ``None``: nothing to
-    put back (already in autocommit, or no switch: the caller commits).
+    The twin of ``pool_gate`` for async pools.
     """
-    if isinstance(connection, sqlite3.Connection):
-        level = connection.isolation_level
-        if level is None or connection.in_transaction:  # switching inside a transaction would commit it
-            return None
-        connection.isolation_level = None
-        return level
-    mode = getattr(connection, "autocommit", None)
-    if not isinstance(mode, bool) or mode:
-        return None
-    connection.autocommit = True
-    return False
+    with _GATE_LOCK:
+        gate: threading.BoundedSemaphore | None = pool.__dict__.get(_GATE)
+        if gate is None:
+            gate = pool.__dict__[_GATE] = threading.BoundedSemaphore(size)
+        return gate
 
 
-def restore_mode_sync(connection: Any, mode: Any) -> None:
-    """Put back the mode ``autocommit_on_sync`` returned (``None``: nothing to do)."""
-    if isinstance(mode, bool):
-        connection.autocommit = mode
-    elif mode is not None:
-        connection.isolation_level = mode
+_GATE = "_litestar_sqlspec_sync_gate"
+_GATE_LOCK = threading.Lock()
 
 
 def read_bytes_sync(value: Any) -> bytes:
@@ -179,43 +162,3 @@ def read_bytes_sync(value: Any) -> bytes:
         return b""
     read = getattr(value, "read", None)
     return bytes(read() if read is not None else value)
-
-
-def create_blob_sync(connection: Any, data: bytes) -> Any:
-    """A temporary BLOB holding ``data``, to bind values larger than Oracle's 32 KB RAW limit."""
-    import oracledb  # noqa: PLC0415 - only Oracle configs get here
-
-    return connection.createlob(oracledb.DB_TYPE_BLOB, data)
-
-
-def execute_sync(connection: Any, statement: str, parameters: Any) -> tuple[list[Any], int]:
-    """Run one statement on a raw DB-API connection; return its rows and row count."""
-    if hasattr(connection, "pgconn"):
-        # psycopg: the connection's kept cursor, and ``rownumber`` tells cheaply whether rows came back
-        cursor = kept_cursor(connection)
-        cursor.execute(statement, parameters)
-        if cursor.rownumber is None:
-            return [], int(cursor.rowcount)
-        rows = list(cursor.fetchall())
-        forget_large_result(connection, rows)
-        return rows, int(cursor.rowcount)
-    if isinstance(connection, sqlite3.Connection):
-        # sqlite3: one call makes and runs the cursor, whose statement is reset once fetched; no rows is []
-        found = connection.execute(statement, parameters)
-        return found.fetchall(), int(found.rowcount)
-    cursor = connection.cursor()
-    try:
-        cursor.execute(statement, parameters)
-        rows = list(cursor.fetchall()) if cursor.description else []
-        return rows, int(cursor.rowcount)
-    finally:
-        cursor.close()
-
-
-def executemany_sync(connection: Any, statement: str, parameter_sets: list[Any]) -> None:
-    """Run one statement once per parameter set on a raw DB-API connection (no rows come back)."""
-    cursor = connection.cursor()
-    try:
-        cursor.executemany(statement, parameter_sets)
-    finally:
-        cursor.close()

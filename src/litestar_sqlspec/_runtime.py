@@ -24,16 +24,15 @@ from litestar_sqlspec._async import (
     open_pool_async,
     replace_dead_connections_async,
 )
+from litestar_sqlspec._drivers import DriverFacts, driver_for
 from litestar_sqlspec._sync import (
     SyncConnectionLease,
     close_pool_sync,
     open_pool_sync,
     replace_dead_connections_sync,
 )
-from litestar_sqlspec.pool_facts import connection_lost
+from litestar_sqlspec.exclusive_checkout import ExclusiveCheckoutPool
 from litestar_sqlspec.settings import ConfigSettings, read_settings
-from litestar_sqlspec.sqlite_checkout import SqliteCheckoutPool
-from litestar_sqlspec.transactions import has_open_transaction
 
 __all__ = (
     "LEASES_KEY",
@@ -96,23 +95,26 @@ def request_slots(scope: Scope, label: str) -> dict[str, Slot]:
     return slots
 
 
-def _sqlite_checkout(config: Any) -> SqliteCheckoutPool | None:
-    # Imported lazily: the sqlite adapter is only needed by apps that use it.
-    from sqlspec.adapters.sqlite import SqliteConfig  # noqa: PLC0415
-
-    return SqliteCheckoutPool(config) if isinstance(config, SqliteConfig) else None
-
-
 class ConfigRuntime:
     """The plugin's handle on one database config."""
 
-    __slots__ = ("_checkout", "_flavour", "_limiter", "_limiter_timeout", "_pool_closed", "config", "settings")
+    __slots__ = (
+        "_checkout",
+        "_driver",
+        "_flavour",
+        "_limiter",
+        "_limiter_timeout",
+        "_pool_closed",
+        "config",
+        "settings",
+    )
 
     def __init__(self, config: Any) -> None:
         self.config = config
         self.settings: ConfigSettings = read_settings(config)
         self._flavour = FLAVOURS[bool(config.is_async)]
-        self._checkout = _sqlite_checkout(config)
+        self._driver: DriverFacts = driver_for(config)
+        self._checkout = ExclusiveCheckoutPool(config, self._driver) if self._driver.exclusive_checkout else None
         self._limiter: anyio.Semaphore | None = None
         self._limiter_timeout = math.inf
         self._pool_closed = False
@@ -123,8 +125,8 @@ class ConfigRuntime:
         return bool(self.config.is_async)
 
     @property
-    def checkout_pool(self) -> SqliteCheckoutPool | None:
-        """The exclusive checkout pool the plugin uses for a ``SqliteConfig`` (``None`` for other configs)."""
+    def checkout_pool(self) -> ExclusiveCheckoutPool | None:
+        """The exclusive checkout pool the plugin uses for configs whose pool shares one connection per thread."""
         return self._checkout
 
     @property
@@ -142,7 +144,7 @@ class ConfigRuntime:
             raise
         self._pool_closed = False
         if self._checkout is not None:
-            self._checkout = SqliteCheckoutPool(self.config)
+            self._checkout = ExclusiveCheckoutPool(self.config, self._driver)
         self._limit_threads_to(pool)
         if self.has_pool:
             state[self.settings.pool_key] = pool
@@ -162,14 +164,19 @@ class ConfigRuntime:
             logger.debug("%s: closing a pool that failed to open also failed", self.settings.label, exc_info=True)
 
     def _limit_threads_to(self, pool: Any) -> None:
-        # A sync pool blocks its caller while it waits for a free connection. Gate checkouts with an async semaphore
-        # of the pool's size so that waiting requests hold no worker thread (threads are also needed to give
-        # connections back, so blocking them all would deadlock until the pool timeout).
-        max_size = getattr(pool, "max_size", None)
-        if self.is_async or not isinstance(max_size, int) or max_size < 1:
+        # Pools that block a worker thread while a checkout waits (psycopg sync), or fail it at once (mysql-connector),
+        # are gated with an async semaphore of the pool's size: waiting requests hold no worker thread (threads are
+        # also needed to give connections back, so blocking them all would deadlock until the pool timeout).
+        limit = self._driver.checkout_limit
+        size = limit(pool) if limit is not None and pool is not None else None
+        if size is None and not self.is_async:  # a waiting sync checkout holds its worker thread (psycopg)
+            max_size = getattr(pool, "max_size", None)
+            size = max_size if isinstance(max_size, int) else None
+        if size is None or size < 1:
             self._limiter = None
             return
-        self._limiter = anyio.Semaphore(max_size)
+        # one gate with the store's and channels' statements where they wait on the loop too
+        self._limiter = _compat_async.pool_gate(pool, size) if self.is_async else anyio.Semaphore(size)
         timeout = getattr(pool, "timeout", None)
         self._limiter_timeout = float(timeout) if isinstance(timeout, int | float) else math.inf
 
@@ -214,11 +221,11 @@ class ConfigRuntime:
             msg = f"{self.settings.label}: the connection pool is closed (the application has shut down)"
             raise ImproperConfigurationError(msg)
         if self._checkout is not None and (idle := self._checkout.take_idle()) is not None:
-            # An idle SQLite connection changes hands without I/O: no worker thread needed.
-            lease = self._flavour.lease_type(self.config, partial(self._checkout.connection, idle))
+            # An idle connection of an exclusive checkout changes hands without I/O: no worker thread needed.
+            lease = self._flavour.lease_type(self.config, partial(self._checkout.connection, idle), self._driver)
             lease.acquire()
             return lease
-        lease = self._flavour.lease_type(self.config, self._open_context)
+        lease = self._flavour.lease_type(self.config, self._open_context, self._driver)
         limiter = self._limiter
         if limiter is None:
             await self._flavour.run(lease.acquire)
@@ -240,7 +247,7 @@ class ConfigRuntime:
     async def finish(self, lease: Any, commit: bool) -> None:
         """End the lease's transaction (commit or roll back) and release its connection, on every path."""
         try:
-            if self._checkout is not None and has_open_transaction(lease.connection) is False:
+            if self._checkout is not None and lease.in_transaction() is False:
                 lease.finish(commit)  # nothing to end, and a SQLite connection goes back to the free list without I/O
             else:
                 await self._flavour.run(lease.finish, commit)
@@ -255,7 +262,7 @@ class ConfigRuntime:
         finally:
             if self._limiter is not None:
                 self._limiter.release()
-        if connection_lost(lease.connection):
+        if lease.lost:
             await self._flavour.run(self._flavour.replace_dead_connections, self.config)
 
     async def provide_pool(self, state: State) -> Any:

@@ -46,6 +46,9 @@ class ChannelDialect:
     """How listeners in other processes learn of a publish: NOTIFY, the database file changing, or polling."""
     relaxed_commit: str = ""
     """Filled into ``{relaxed}`` of the publish statement when publishes need not wait for the disk flush."""
+    publish_one: tuple[str, ...] = ()
+    """With ``batched``: the publish of one message (``:keys``, ``:payload``), for drivers that cannot bind the
+    batch's arrays of bytes; a batch then runs it once per message, in one transaction."""
 
 
 _POLL = (
@@ -94,13 +97,21 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
         publish=(
             "WITH serial AS (SELECT pg_advisory_xact_lock(:lock){relaxed}), "
             "added AS (INSERT INTO {table} (channel_key, payload, created_at) "
-            "SELECT message.key, message.payload, :now FROM serial, "
+            "SELECT message.key, message.payload, CAST(:now AS float8) FROM serial, "
             "unnest(CAST(:keys AS text[]), CAST(:payloads AS bytea[])) WITH ORDINALITY "
             "AS message(key, payload, ordinal) ORDER BY message.ordinal RETURNING id) "
             "SELECT pg_notify(:wake, :origin), published.first_id, published.last_id FROM (SELECT MIN(id) AS first_id, "
             "MAX(id) AS last_id, COUNT(*) AS added_rows FROM added) AS published WHERE published.added_rows > 0",
         ),
         batched=True,
+        publish_one=(
+            "WITH serial AS (SELECT pg_advisory_xact_lock(:lock){relaxed}), "
+            "added AS (INSERT INTO {table} (channel_key, payload, created_at) "
+            "SELECT message.key, :payload, CAST(:now AS float8) "
+            "FROM serial, unnest(CAST(:keys AS text[])) WITH ORDINALITY AS message(key, ordinal) "
+            "ORDER BY message.ordinal RETURNING id) "
+            "SELECT COUNT(*) FROM added, (SELECT pg_notify(:wake, :origin)) AS woken",
+        ),
         wanted="channel_key = ANY(CAST(:keys AS text[]))",
         keys_as="array",
         limit="LIMIT :limit",
@@ -160,10 +171,13 @@ class ChannelStatements:
         return json.dumps(keys) if self.keys_as == "json" else keys
 
 
-def channel_statements_for(config: Any, table: Any, *, synchronous_commit: bool = True) -> ChannelStatements:
+def channel_statements_for(
+    config: Any, table: Any, *, synchronous_commit: bool = True, bytea_arrays: bool = True
+) -> ChannelStatements:
     """The channel statements for ``config``'s dialect and ``table``.
 
     ``synchronous_commit=False`` lets a publish return before its commit reaches the disk, where the dialect can.
+    ``bytea_arrays=False`` (a driver that cannot bind arrays of bytes) publishes a batch one message at a time.
 
     Raises:
         ImproperConfigurationError: for an unsupported dialect or an invalid table name.
@@ -185,6 +199,8 @@ def channel_statements_for(config: Any, table: Any, *, synchronous_commit: bool 
         "relaxed": "" if synchronous_commit else dialect.relaxed_commit,
     }
     digest = hashlib.sha256(table.lower().encode()).digest()
+    batched = dialect.batched and (bytea_arrays or not dialect.publish_one)
+    publish = dialect.publish if batched or not dialect.publish_one else dialect.publish_one
 
     def fill(statement: str) -> str:
         return statement.format(**names)
@@ -199,8 +215,8 @@ def channel_statements_for(config: Any, table: Any, *, synchronous_commit: bool 
         create_table=tuple(fill(statement) for statement in dialect.create_table),
         drop_table=fill(facts.drop_table),
         table_exists=fill(facts.table_exists),
-        publish=tuple(fill(statement) for statement in dialect.publish),
-        batched=dialect.batched,
+        publish=tuple(fill(statement) for statement in publish),
+        batched=batched,
         poll=fill(_POLL),
         history=fill(_HISTORY),
         max_id=fill(_MAX_ID),

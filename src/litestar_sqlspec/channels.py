@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import anyio
 from litestar.channels.backends.base import ChannelsBackend
 from sqlspec.exceptions import ImproperConfigurationError
 
@@ -33,6 +34,7 @@ from litestar_sqlspec._async.channel_ops import (
     AsyncChannelOps,
     listen_forever_async,
 )
+from litestar_sqlspec._drivers import driver_for
 from litestar_sqlspec._sync.channel_ops import SyncChannelOps, listen_forever_sync
 from litestar_sqlspec.channel_dialects import ChannelStatements, channel_statements_for
 from litestar_sqlspec.coalescing import Coalescer
@@ -197,7 +199,10 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         self._capacity = output_queue_capacity or 0
         self._dropped = 0
         self._label = label
-        self._sql: ChannelStatements = channel_statements_for(config, table, synchronous_commit=synchronous_commit)
+        driver = driver_for(config)
+        self._sql: ChannelStatements = channel_statements_for(
+            config, table, synchronous_commit=synchronous_commit, bytea_arrays=driver.binds_bytea_arrays
+        )
         self._create_missing = bool(options.get("create_schema", True))
         if config.is_async:
             self._ops: Any = AsyncChannelOps(config, self._sql)
@@ -208,6 +213,8 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         self._pool = PoolUse(config, self._run)
         self._lifetime: Any = None
         self._wake_mode = self._sql.wake
+        if self._wake_mode == "notify" and driver.listen is None:
+            self._wake_mode = "poll"  # a driver (or engine: CockroachDB) without LISTEN: readers poll
         self._file = _sqlite_file(config) if self._wake_mode == "file" else None
         if self._wake_mode == "file" and self._file is None:
             self._wake_mode = "poll"  # an in-memory database: only this process can publish, and it wakes us
@@ -365,7 +372,10 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         delay = FIRST_BACKOFF_SECONDS
         while True:
             try:
-                ids: range | None = await self._call(self._ops.publish, messages, time.time(), _origin())
+                # Shielded: a publish whose caller is cancelled still ends its transaction (it may be committing in a
+                # worker thread already), so the next publish neither overtakes it nor finds its connection mid-write.
+                with anyio.CancelScope(shield=True):
+                    ids: range | None = await self._call(self._ops.publish, messages, time.time(), _origin())
                 break
             except Exception:
                 if self._stopping.is_set():

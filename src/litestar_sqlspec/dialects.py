@@ -146,10 +146,14 @@ STORE_DIALECTS: dict[str, StoreDialect] = {
             "expires_at = excluded.expires_at"
         ),
         get_and_renew=(
-            "UPDATE {table} SET expires_at = CASE WHEN expires_at IS NULL THEN NULL ELSE :expires_at END "
-            "FROM (SELECT 1) AS one{relaxed} WHERE ns = :ns AND store_key = :key AND {alive} RETURNING store_value",
+            "UPDATE {table} SET expires_at = CASE WHEN expires_at IS NULL THEN NULL ELSE CAST(:expires_at AS float8) "
+            "END FROM (SELECT 1) AS one{relaxed} WHERE ns = :ns AND store_key = :key AND {alive} RETURNING store_value",
         ),
         delete="DELETE FROM {table} USING (SELECT 1) AS one{relaxed} WHERE ns = :ns AND store_key = :key",
+        # drivers that bind every int as bigint (ADBC) find no substr(text, integer, bigint)
+        delete_namespace=(
+            "DELETE FROM {table} WHERE ns = :ns OR SUBSTR(ns, 1, CAST(:prefix_length AS integer)) = :prefix"
+        ),
         batch=_PG_BATCH,
         relaxed_commit=", (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed",
     ),
@@ -275,11 +279,12 @@ def table_names(table: str, index: str) -> dict[str, str]:
 
 
 def store_statements_for(
-    config: Any, table: Any, *, in_memory: bool = False, synchronous_commit: bool = True
+    config: Any, table: Any, *, in_memory: bool = False, synchronous_commit: bool = True, bytea_arrays: bool = True
 ) -> StoreStatements:
     """The store statements for ``config``'s dialect and ``table``.
 
     ``synchronous_commit=False`` lets writes return before their commit reaches the disk, where the dialect can.
+    ``bytea_arrays=False`` (a driver that cannot bind arrays of bytes) leaves out the batch statements over arrays.
 
     Raises:
         ImproperConfigurationError: for an unsupported dialect or an invalid table name.
@@ -312,7 +317,7 @@ def store_statements_for(
         delete=dialect.delete.format(**names),
         delete_namespace=dialect.delete_namespace.format(**names),
         delete_expired=dialect.delete_expired.format(**names),
-        batch=dialect.batch.filled(names) if dialect.batch is not None else None,
+        batch=dialect.batch.filled(names) if dialect.batch is not None and bytea_arrays else None,
     )
 
 

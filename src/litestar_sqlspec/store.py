@@ -13,6 +13,7 @@ from typing import Any, Self
 
 from litestar.stores.base import NamespacedStore
 
+from litestar_sqlspec._drivers import driver_for
 from litestar_sqlspec.dialects import store_statements_for
 from litestar_sqlspec.settings import extension_options, table_or_refuse
 from litestar_sqlspec.store_backend import StoreBackend
@@ -100,7 +101,11 @@ class BaseSQLSpecStore(NamespacedStore):
         if synchronous_commit is None:
             synchronous_commit = bool(options.get("store_synchronous_commit", False))
         sql = store_statements_for(
-            config, table, in_memory=bool(options.get("in_memory", False)), synchronous_commit=synchronous_commit
+            config,
+            table,
+            in_memory=bool(options.get("in_memory", False)),
+            synchronous_commit=synchronous_commit,
+            bytea_arrays=driver_for(config).binds_bytea_arrays,
         )
         self.table_name = sql.table
         self._backend = StoreBackend(config, sql, create_missing=bool(options.get("create_schema", True)))

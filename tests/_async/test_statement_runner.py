@@ -43,7 +43,7 @@ async def test_a_failed_statement_does_not_spoil_the_next_on_its_connection(db: 
         for attempt in range(2 * POOL_SIZE):
             with pytest.raises(Exception, match="_missing"):
                 await runner.rows(f"SELECT name FROM {db.table}_missing")
-            rows, _ = await runner.rows("SELECT :attempt", parameters={"attempt": attempt})
+            rows, _ = await runner.rows("SELECT CAST(:attempt AS INTEGER)", parameters={"attempt": attempt})
             assert [tuple(row) for row in rows] == [(attempt,)]
     finally:
         await close_pool_async(config)

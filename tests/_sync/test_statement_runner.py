@@ -45,7 +45,7 @@ def test_a_failed_statement_does_not_spoil_the_next_on_its_connection(db: Databa
         for attempt in range(2 * POOL_SIZE):
             with pytest.raises(Exception, match="_missing"):
                 runner.rows(f"SELECT name FROM {db.table}_missing")
-            rows, _ = runner.rows("SELECT :attempt", parameters={"attempt": attempt})
+            rows, _ = runner.rows("SELECT CAST(:attempt AS INTEGER)", parameters={"attempt": attempt})
             assert [tuple(row) for row in rows] == [(attempt,)]
     finally:
         close_pool_sync(config)

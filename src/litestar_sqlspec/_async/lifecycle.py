@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlspec.config import AsyncDatabaseConfig, NoPoolAsyncConfig
 
-from litestar_sqlspec.pool_facts import connections_at_startup, idle_check
+from litestar_sqlspec._drivers import driver_for
+from litestar_sqlspec.pool_facts import connections_at_startup
 from litestar_sqlspec.settings import config_label
 
 __all__ = ("close_pool_async", "open_pool_async", "replace_dead_connections_async")
@@ -48,7 +49,8 @@ async def replace_dead_connections_async(config: AsyncAnyConfig) -> None:
     the next operations from each finding a dead one. A failure to check is logged, never raised: the caller has a
     failure of its own to report.
     """
-    check = idle_check(config.connection_instance)
+    learn = driver_for(config).idle_check
+    check = learn(config.connection_instance) if learn is not None else None
     if check is None:
         return
     logger.warning("%s: a connection was lost; checking the pool's idle connections", config_label(config))

@@ -13,16 +13,9 @@ from typing import Any
 from sqlspec.config import AsyncDatabaseConfig, NoPoolAsyncConfig
 
 from litestar_sqlspec._async.lifecycle import replace_dead_connections_async
-from litestar_sqlspec._compat_async import (
-    autocommit_on_async,
-    create_blob_async,
-    execute_async,
-    executemany_async,
-    restore_mode_async,
-)
+from litestar_sqlspec._compat_async import pool_gate
+from litestar_sqlspec._drivers import driver_for
 from litestar_sqlspec.dialects import CompiledStatement, compile_statement, execution_style
-from litestar_sqlspec.pool_facts import connection_lost, direct_checkout
-from litestar_sqlspec.transactions import has_open_transaction
 
 __all__ = ("AsyncStatementRunner",)
 
@@ -32,15 +25,21 @@ AsyncAnyConfig = AsyncDatabaseConfig[Any, Any, Any] | NoPoolAsyncConfig[Any, Any
 class AsyncStatementRunner:
     """Runs named-parameter statements (``:name``) on one config."""
 
-    __slots__ = ("_checkout", "_compiled", "_style", "config", "large_value_bytes")
+    __slots__ = ("_checkout", "_compiled", "_driver", "_style", "config", "large_value_bytes")
 
     def __init__(self, config: AsyncAnyConfig, *, large_value_bytes: int | None = None) -> None:
         self.config = config
         self.large_value_bytes = large_value_bytes
         """Values longer than this are bound as a temporary LOB (Oracle binds at most 32 KB of RAW in SQL)."""
         self._style = execution_style(config)
+        self._driver = driver_for(config)
         self._compiled: dict[str, CompiledStatement] = {}
         self._checkout: tuple[Any, tuple[Callable[[], Any], Callable[[Any], Any]] | None] = (None, None)
+
+    @property
+    def reports_rowcount(self) -> bool:
+        """Whether a write's row count comes back (else a count needs ``RETURNING``)."""
+        return bool(self.config.supports_reliable_rowcount) and self._driver.reports_rowcount
 
     def _bind(self, statement: str, parameters: dict[str, Any]) -> tuple[str, Any]:
         compiled = self._compiled.get(statement)
@@ -79,6 +78,17 @@ class AsyncStatementRunner:
     async def _steps_once(
         self, steps: list[tuple[str, dict[str, Any]]], large_value: str | None, *, retry: bool = True
     ) -> tuple[list[Any], int]:
+        limit = self._driver.checkout_limit
+        pool = self.config.connection_instance
+        size = limit(pool) if limit is not None and pool is not None else None
+        if size is None:
+            return await self._checked_out(steps, large_value, retry=retry)
+        async with pool_gate(pool, size):  # a pool that fails a checkout when every connection is out: wait a turn
+            return await self._checked_out(steps, large_value, retry=retry)
+
+    async def _checked_out(
+        self, steps: list[tuple[str, dict[str, Any]]], large_value: str | None, *, retry: bool
+    ) -> tuple[list[Any], int]:
         direct = self._direct_checkout()
         if direct is None:
             async with self.config.provide_connection() as connection:
@@ -94,14 +104,23 @@ class AsyncStatementRunner:
         pool = getattr(self.config, "connection_instance", None)
         known, direct = self._checkout
         if pool is not known:  # a new pool (or the first call): learn its checkout once
-            direct = direct_checkout(pool)
+            learn = self._driver.direct_checkout
+            direct = learn(pool) if learn is not None else None
             self._checkout = (pool, direct)
         return direct
 
     async def _run_on(
         self, connection: Any, steps: list[tuple[str, dict[str, Any]]], large_value: str | None, *, retry: bool
     ) -> tuple[list[Any], int]:
-        mode = await autocommit_on_async(connection) if len(steps) == 1 else None
+        driver = self._driver
+        restore = None
+        began = False
+        if len(steps) == 1:
+            if driver.autocommit_on is not None:  # one statement in autocommit: no COMMIT trip
+                restore = await driver.autocommit_on(connection)
+        elif driver.begin is not None:  # a driver that autocommits each statement: one transaction for all
+            await driver.begin(connection)
+            began = True
         try:
             if large_value is not None and self.large_value_bytes is not None:
                 steps = await self._with_lobs(connection, steps, large_value)
@@ -110,24 +129,28 @@ class AsyncStatementRunner:
             first = steps[0][0]
             if len(steps) > 1 and all(statement is first for statement, _ in steps):
                 text = self._bind(first, steps[0][1])[0]
-                await executemany_async(connection, text, [self._bind(first, bound)[1] for _, bound in steps])
+                await driver.executemany(connection, text, [self._bind(first, bound)[1] for _, bound in steps])
                 count = len(steps)
             else:
                 for statement, bound in steps:
-                    rows, count = await execute_async(connection, *self._bind(statement, bound))
-            if has_open_transaction(connection) is not False:  # autocommit: nothing to end
-                await connection.commit()
+                    rows, count = await driver.execute(connection, *self._bind(statement, bound))
+            if began or (driver.begin is None and driver.in_transaction(connection) is not False):
+                await driver.commit(connection)
         except Exception as exc:
-            if retry and connection_lost(connection):
+            if retry and self._lost(connection):
                 raise _ConnectionLostError from exc
-            if has_open_transaction(connection):
+            if began or (driver.begin is None and driver.in_transaction(connection) is not False):
                 with contextlib.suppress(Exception):  # the statement's own error is the one to report
-                    await connection.rollback()  # before the connection goes back, whichever way it goes back
+                    await driver.rollback(connection)  # before the connection goes back, whichever way it goes back
             raise
         finally:
-            if mode is not None and not connection_lost(connection):
-                await restore_mode_async(connection, mode)
+            if restore is not None and not self._lost(connection):
+                await restore()
         return rows, count
+
+    def _lost(self, connection: Any) -> bool:
+        lost = self._driver.connection_lost
+        return lost is not None and lost(connection)
 
     async def _with_lobs(
         self, connection: Any, steps: list[tuple[str, dict[str, Any]]], name: str
@@ -138,9 +161,16 @@ class AsyncStatementRunner:
         for statement, parameters in steps:
             value = parameters.get(name)
             if value is not None and len(value) > threshold:
-                parameters = {**parameters, name: await create_blob_async(connection, value)}  # noqa: PLW2901
+                parameters = {**parameters, name: await self._create_lob(connection, value)}  # noqa: PLW2901
             with_lobs.append((statement, parameters))
         return with_lobs
+
+    async def _create_lob(self, connection: Any, value: bytes) -> Any:
+        create = self._driver.create_lob
+        if create is None:
+            msg = f"{self.config!r}: values over {self.large_value_bytes} bytes need LOBs, which its driver lacks"
+            raise TypeError(msg)
+        return await create(connection, value)
 
 
 class _ConnectionLostError(Exception):

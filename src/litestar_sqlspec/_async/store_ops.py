@@ -138,10 +138,10 @@ class AsyncStoreOps:
 
     async def delete_expired(self, now: float) -> int:
         """Delete the expired rows of the whole table; return how many."""
-        if self.config.supports_reliable_rowcount:
+        if self._runner.reports_rowcount:
             _, deleted = await self._runner.rows(self.sql.delete_expired, parameters={"now": now})
             return deleted
-        # drivers without a row count (ADBC) count the rows the statement returns
+        # drivers without a row count (ADBC, psqlpy) count the rows the statement returns
         rows, _ = await self._runner.rows(self.sql.delete_expired + " RETURNING 1", parameters={"now": now})
         return len(rows)
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
 
-from litestar_sqlspec._compat_sync import autocommit_on_sync, read_bytes_sync, sleep
+from litestar_sqlspec._compat_sync import read_bytes_sync, sleep
+from litestar_sqlspec._drivers import driver_for
 from litestar_sqlspec._sync.statements import SyncStatementRunner
 from litestar_sqlspec.channel_dialects import ChannelStatements
 
@@ -17,7 +18,6 @@ __all__ = (
     "LONGEST_BACKOFF_SECONDS",
     "SyncChannelOps",
     "listen_forever_sync",
-    "listen_once_sync",
 )
 
 logger = logging.getLogger("litestar_sqlspec.channels")
@@ -80,8 +80,13 @@ class SyncChannelOps:
 
     def prune(self, keep: int, cutoff: float, limit: int) -> int:
         """Delete up to ``limit`` messages older than ``cutoff`` beyond the newest ``keep`` of their channel."""
-        _, deleted = self._runner.rows(self.sql.prune, parameters={"keep": keep, "cutoff": cutoff, "limit": limit})
-        return deleted
+        parameters = {"keep": keep, "cutoff": cutoff, "limit": limit}
+        if self._runner.reports_rowcount:
+            _, deleted = self._runner.rows(self.sql.prune, parameters=parameters)
+            return deleted
+        # drivers without a row count (ADBC, psqlpy) count the rows the statement returns
+        rows, _ = self._runner.rows(self.sql.prune + " RETURNING 1", parameters=parameters)
+        return len(rows)
 
     def table_exists(self) -> bool:
         """Whether the table exists."""
@@ -97,37 +102,6 @@ class SyncChannelOps:
         self._runner.rows(self.sql.drop_table)
 
 
-def listen_once_sync(
-    config: SyncAnyConfig,
-    sql: ChannelStatements,
-    *,
-    on_wake: Callable[[], None],
-    on_listening: Callable[[], None],
-    stopping: Callable[[], bool],
-    check_every: float,
-    ignore: str,
-) -> None:
-    """Hold a connection of its own LISTENing to the table's wake-up channel; call ``on_wake`` for each NOTIFY.
-
-    Wake-ups whose payload is ``ignore`` (sent by this process, whose publishes wake their readers directly) are
-    skipped. ``on_listening`` is called once the LISTEN is in place. Returns when ``stopping()`` holds (checked at
-    least every ``check_every`` seconds); a lost connection raises, for the caller to log, wait, and listen again.
-    """
-    connection = config.create_connection()
-    try:
-        autocommit_on_sync(connection)
-        connection.execute(f'LISTEN "{sql.wake_channel}"')
-        on_listening()
-        while not stopping():
-            for notify in connection.notifies(timeout=check_every):
-                if notify.payload != ignore:
-                    on_wake()
-                if stopping():
-                    break
-    finally:
-        connection.close()
-
-
 def listen_forever_sync(
     config: SyncAnyConfig,
     sql: ChannelStatements,
@@ -139,17 +113,23 @@ def listen_forever_sync(
     check_every: float,
     ignore: str,
 ) -> None:
-    """``listen_once_sync`` again and again until ``stopping()``.
+    """Hold a connection of its own LISTENing to the table's wake-up channel until ``stopping()``.
 
-    A lost connection is logged, waited out (backoff up to 2 s) and replaced, and ``on_wake`` is called after each
-    loss so that readers catch up from the table.
+    ``on_wake`` is called for each NOTIFY whose payload is not ``ignore`` (sent by this process, whose publishes wake
+    their readers directly), ``on_listening`` once the LISTEN is in place. A lost connection is logged, waited out
+    (backoff up to 2 s) and replaced, and ``on_wake`` is called after each loss so that readers catch up from the
+    table. How a driver listens is its entry's ``listen`` (``_drivers``).
     """
+    listen = driver_for(config).listen
+    if listen is None:
+        msg = f"{label}: this driver cannot LISTEN; its readers poll"
+        raise TypeError(msg)
     delay = FIRST_BACKOFF_SECONDS
     while not stopping():
         try:
-            listen_once_sync(
+            listen(
                 config,
-                sql,
+                sql.wake_channel,
                 on_wake=on_wake,
                 on_listening=on_listening,
                 stopping=stopping,

@@ -9,10 +9,12 @@ from typing import Any
 
 from sqlspec.config import NoPoolSyncConfig, SyncDatabaseConfig
 from sqlspec.driver import SyncDriverAdapterBase
+from sqlspec.exceptions import SQLSpecError
 
+from litestar_sqlspec._drivers import DriverFacts
+from litestar_sqlspec._sync.begin_on_use import SyncBeginOnUse
 from litestar_sqlspec.released import ReleasedConnection
 from litestar_sqlspec.settings import config_label
-from litestar_sqlspec.transactions import has_open_transaction
 
 __all__ = ("SyncConnectionLease",)
 
@@ -24,18 +26,40 @@ SyncAnyConfig = SyncDatabaseConfig[Any, Any, Any] | NoPoolSyncConfig[Any, Any]
 class SyncConnectionLease:
     """A connection checked out for one request (or websocket) and the driver session built on it.
 
-    The driver is built on first use and shared by everything that asks for it during the request.
+    The driver is built on first use and shared by everything that asks for it during the request. Whatever the
+    driver does by default, the connection runs in one transaction until it is committed or rolled back: drivers that
+    autocommit each statement get theirs begun before the first statement (``SyncBeginOnUse``), and a connection
+    configured in autocommit mode is taken out of it until it is released.
     """
 
-    __slots__ = ("_context", "_driver", "_open_context", "config", "connection", "failed")
+    __slots__ = (
+        "_context",
+        "_driver",
+        "_facts",
+        "_open_context",
+        "_restore",
+        "config",
+        "connection",
+        "failed",
+        "lost",
+    )
 
-    def __init__(self, config: SyncAnyConfig, open_context: Callable[[], AbstractContextManager[Any]]) -> None:
+    def __init__(
+        self,
+        config: SyncAnyConfig,
+        open_context: Callable[[], AbstractContextManager[Any]],
+        facts: DriverFacts,
+    ) -> None:
         self.config = config
         self.connection: Any = None
         self.failed = False
+        self.lost = False
+        """Whether the connection was found dead (the server dropped it) when it was released."""
+        self._facts = facts
         self._open_context = open_context
         self._context: AbstractContextManager[Any] | None = None
         self._driver: SyncDriverAdapterBase | None = None
+        self._restore: Callable[[], Any] | None = None
 
     @property
     def active(self) -> bool:
@@ -45,8 +69,34 @@ class SyncConnectionLease:
     def acquire(self) -> None:
         """Check a connection out of the config's pool (or open one for a config without a pool)."""
         context = self._open_context()
-        self.connection = context.__enter__()
+        connection = context.__enter__()
         self._context = context
+        facts = self._facts
+        if facts.begin is not None:
+            self.connection = SyncBeginOnUse(connection, facts)
+            return
+        self.connection = connection
+        if facts.autocommit_off is not None:
+            try:
+                self._restore = facts.autocommit_off(connection)
+            except BaseException as exc:
+                self._context = None
+                context.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+
+    def in_transaction(self) -> bool | None:
+        """Whether the connection has a transaction open, as far as the client knows without a round trip."""
+        connection = self.connection
+        if isinstance(connection, SyncBeginOnUse):
+            return connection.in_transaction
+        return self._facts.in_transaction(connection)
+
+    def _is_lost(self) -> bool:
+        lost = self._facts.connection_lost
+        connection = self.connection
+        if isinstance(connection, SyncBeginOnUse):
+            connection = connection.raw_connection
+        return lost is not None and connection is not None and lost(connection)
 
     def driver(self) -> SyncDriverAdapterBase:
         """The driver session on this connection, built once."""
@@ -71,14 +121,18 @@ class SyncConnectionLease:
         if context is None:
             return
         try:
-            if has_open_transaction(self.connection) is False:
+            if self.in_transaction() is False:
                 pass  # nothing to end: spare the round trip
             elif commit:
-                self.driver().commit()
+                self._commit()
             else:
                 self.driver().rollback()
+            if self._restore is not None:
+                restore, self._restore = self._restore, None
+                restore()
         except Exception as exc:
             self._context = None
+            self.lost = self._is_lost()
             try:
                 context.__exit__(type(exc), exc, exc.__traceback__)
             except Exception:
@@ -88,9 +142,28 @@ class SyncConnectionLease:
                 raise
             logger.warning("rollback failed; the connection was released as broken", exc_info=True)
             return
+        self.lost = self._is_lost()
         context.__exit__(None, None, None)
         self._context = None
         self._forget_connection()
+
+    def _commit(self) -> None:
+        driver = self.driver()
+        try:
+            driver.commit()
+        except SQLSpecError as error:
+            # Some of sqlspec's drivers (psqlpy) raise a failed COMMIT unmapped: map its cause as the driver maps the
+            # errors of statements, so that a deferred constraint's violation is an IntegrityError there too.
+            cause = error.__cause__
+            if cause is None or type(error) is not SQLSpecError:
+                raise
+            handler = driver.handle_database_exceptions()
+            with handler:
+                raise cause from None
+            mapped = getattr(handler, "pending_exception", None)
+            if mapped is None:
+                raise
+            raise mapped from cause
 
     def _forget_connection(self) -> None:
         # The driver may outlive the request (a background task, a streamed body) while the connection serves others.

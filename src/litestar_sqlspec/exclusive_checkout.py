@@ -1,8 +1,8 @@
-"""Exclusive per-request checkout of sqlite3 connections for ``SqliteConfig``.
+"""Exclusive per-request checkout of connections, for configs whose own pool hands out one connection per thread.
 
-``SqliteConfig``'s own pool hands out one connection per *thread*. Requests of an async server hop between worker
-threads, so two concurrent requests would share one connection (and one transaction). This pool gives each
-checkout a connection of its own, configured exactly like the config's pooled ones (``create_connection``), and
+``SqliteConfig``'s and ``DuckDBConfig``'s pools hand out one connection per *thread*. Requests of an async server hop
+between worker threads, so two concurrent requests would share one connection (and one transaction). This pool gives
+each checkout a connection of its own, configured exactly like the config's pooled ones (``create_connection``), and
 keeps a few idle ones for reuse.
 """
 
@@ -13,26 +13,21 @@ from typing import Any
 
 from sqlspec.exceptions import ImproperConfigurationError
 
+from litestar_sqlspec._drivers import DriverFacts
 from litestar_sqlspec.settings import config_label
 
-__all__ = ("SqliteCheckoutPool", "is_private_memory_database")
+__all__ = ("ExclusiveCheckoutPool",)
 
 DEFAULT_MAX_IDLE = 16
 
 
-def is_private_memory_database(config: Any) -> bool:
-    """Whether every new connection of ``config`` would open a different, empty in-memory database."""
-    database = str(config.connection_config.get("database", ":memory:"))
-    return (database == ":memory:" or "mode=memory" in database) and "cache=shared" not in database
+class ExclusiveCheckoutPool:
+    """A free list of connections; each checkout is exclusive until it is returned."""
 
+    __slots__ = ("_closed", "_config", "_facts", "_idle", "_lock", "_max_idle", "checked_out")
 
-class SqliteCheckoutPool:
-    """A free list of sqlite3 connections; each checkout is exclusive until it is returned."""
-
-    __slots__ = ("_closed", "_config", "_idle", "_lock", "_max_idle", "checked_out")
-
-    def __init__(self, config: Any, max_idle: int = DEFAULT_MAX_IDLE) -> None:
-        if is_private_memory_database(config):
+    def __init__(self, config: Any, facts: DriverFacts, max_idle: int = DEFAULT_MAX_IDLE) -> None:
+        if facts.private_memory is not None and facts.private_memory(config):
             msg = (
                 f"{config_label(config)}: a private in-memory SQLite database is visible to one connection only, so "
                 "concurrent requests cannot share it. Use a file (connection_config={'database': 'app.db'}) or a "
@@ -40,6 +35,7 @@ class SqliteCheckoutPool:
             )
             raise ImproperConfigurationError(msg)
         self._config = config
+        self._facts = facts
         self._max_idle = max_idle
         self._idle: list[Any] = []
         self._lock = threading.Lock()
@@ -83,7 +79,7 @@ class SqliteCheckoutPool:
 
     def _give_back(self, connection: Any) -> None:
         try:
-            if connection.in_transaction:
+            if self._facts.in_transaction(connection):
                 connection.rollback()
         except Exception:  # noqa: BLE001 - a connection that cannot roll back is not reused
             with contextlib.suppress(Exception):
