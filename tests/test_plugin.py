@@ -99,20 +99,15 @@ async def test_on_demand_access_outside_the_plugins_middleware_is_refused(tmp_pa
         await plugin.provide_request_session_async(config, app.state, scope)
 
 
-async def test_sync_accessors_refuse_what_would_block_or_cannot_work(tmp_path: Path) -> None:
+async def test_sync_accessors_refuse_an_async_config_without_a_connection(tmp_path: Path) -> None:
+    # A sync config's connection is checked out even on the event loop: tests/test_on_demand_on_loop.py
     async_config = aiosqlite(tmp_path / "a.db")
-    sync_config = SqliteConfig(
-        connection_config={"database": str(tmp_path / "b.db")},
-        extension_config={"litestar": {"session_key": "s2", "connection_key": "c2", "pool_key": "p2"}},
-    )
-    app, plugin = make_app(async_config, sync_config, route_handlers=[])
+    app, plugin = make_app(async_config, route_handlers=[])
     scope: Any = {"type": "http", "state": {LEASES_KEY: {}}}
     with pytest.raises(ImproperConfigurationError, match=r"is async: use `await plugin\.provide_request_session_async"):
         plugin.provide_request_session(async_config, app.state, scope)
-    with pytest.raises(ImproperConfigurationError, match="would block the event loop"):
-        plugin.provide_request_session_sync(sync_config, app.state, scope)
-    with pytest.raises(ImproperConfigurationError, match="would block the event loop"):
-        plugin.provide_request_connection(sync_config, app.state, scope)
+    with pytest.raises(ImproperConfigurationError, match=r"is async: use `await plugin\.provide_request_session_async"):
+        plugin.provide_request_connection_sync(async_config, app.state, scope)
 
 
 async def test_a_closed_pool_is_reported_not_recreated(tmp_path: Path) -> None:

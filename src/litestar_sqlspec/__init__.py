@@ -11,6 +11,7 @@ from litestar_sqlspec.cli import database_group
 from litestar_sqlspec.correlation import CORRELATION_STATE_KEY, DEFAULT_CORRELATION_HEADERS, CorrelationMiddleware
 from litestar_sqlspec.errors import integrity_error_handler, not_found_error_handler
 from litestar_sqlspec.middleware import TransactionMiddleware
+from litestar_sqlspec.on_demand import SyncCallOnEventLoopWarning
 from litestar_sqlspec.plugin import DEFAULT_LOADER_KEY, PLUGIN_STATE_KEY, SQLSPEC_STATE_KEY, SQLSpecPlugin
 from litestar_sqlspec.providers import FilterConfig, create_filter_dependencies
 from litestar_sqlspec.scope_state import delete_sqlspec_scope_state, get_sqlspec_scope_state, set_sqlspec_scope_state
@@ -65,6 +66,7 @@ __all__ = (
     "SQLSpecStore",
     "SQLSpecSyncService",
     "SqliteStore",
+    "SyncCallOnEventLoopWarning",
     "TransactionMiddleware",
     "create_filter_dependencies",
     "create_service_provider",

@@ -216,14 +216,75 @@ class ConfigRuntime:
             msg = f"{self.settings.label}: acquiring the request's connection failed"
             raise ImproperConfigurationError(msg) from slot.error
 
-    async def _acquire(self) -> Any:
+    def lease_blocking(self, scope: Scope) -> Any:
+        """The request's lease, checked out by this call on the calling thread, blocking it (sync configs only).
+
+        For sync code that runs on the request's event loop: the loop is blocked while a connection is opened or
+        taken from the pool, exactly as the sync call asks. Blocking the loop cannot wait for anything the loop
+        itself has to complete, so two cases are refused instead: another task of this request is checking the
+        connection out right now (its checkout finishes through the loop: a semaphore, a worker thread's result
+        handed back by the loop), and a pool whose every connection is leased (they are given back by the loop).
+        """
+        slots = request_slots(scope, self.settings.label)
+        key = self.settings.connection_key
+        slot = slots.get(key)
+        if slot is not None:
+            if slot.lease is None:
+                msg = (
+                    f"{self.settings.label}: another task of this request is checking its connection out right now; "
+                    "a sync call on the event loop cannot wait for it (the checkout completes through the blocked "
+                    "loop). Use `await plugin.provide_request_session_async(...)` (or "
+                    "provide_request_connection_async) from async code"
+                )
+                raise ImproperConfigurationError(msg)
+            return slot.lease
+        slot = slots[key] = Slot(self)
+        try:
+            slot.lease = self._acquire_blocking()
+        except BaseException as exc:
+            del slots[key]
+            slot.error = exc
+            raise
+        return slot.lease
+
+    def _acquire_blocking(self) -> Any:
+        lease = self._idle_lease()
+        if lease is not None:
+            return lease
+        lease = self._flavour.lease_type(self.config, self._open_context, self._driver)
+        limiter = self._limiter
+        if limiter is not None:
+            try:
+                limiter.acquire_nowait()  # no waiting: leased connections are given back by the blocked loop
+            except anyio.WouldBlock:
+                logger.warning(
+                    "%s: every connection of the pool is in use and a sync call on the event loop cannot wait for "
+                    "one; await provide_request_session_async instead",
+                    self.settings.label,
+                )
+                raise ServiceUnavailableException("No database connection is available; try again later.") from None
+        try:
+            lease.acquire()
+        except BaseException:
+            if limiter is not None:
+                limiter.release()
+            raise
+        return lease
+
+    def _idle_lease(self) -> Any:
+        """Refuse a closed pool; then a lease on an idle exclusive connection, taken without I/O (``None``: none)."""
         if self._pool_closed:
             msg = f"{self.settings.label}: the connection pool is closed (the application has shut down)"
             raise ImproperConfigurationError(msg)
         if self._checkout is not None and (idle := self._checkout.take_idle()) is not None:
-            # An idle connection of an exclusive checkout changes hands without I/O: no worker thread needed.
             lease = self._flavour.lease_type(self.config, partial(self._checkout.connection, idle), self._driver)
             lease.acquire()
+            return lease
+        return None
+
+    async def _acquire(self) -> Any:
+        lease = self._idle_lease()  # an idle exclusive connection changes hands without I/O: no worker thread needed
+        if lease is not None:
             return lease
         lease = self._flavour.lease_type(self.config, self._open_context, self._driver)
         limiter = self._limiter

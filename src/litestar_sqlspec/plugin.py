@@ -1,6 +1,5 @@
 """``SQLSpecPlugin``: pools, request-scoped connections and sessions, and CLI for every config of a ``SQLSpec``."""
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,11 +17,12 @@ from sqlspec.base import SQLSpec
 from sqlspec.exceptions import ImproperConfigurationError
 from sqlspec.loader import SQLFileLoader
 
-from litestar_sqlspec._runtime import LOOP_KEY, ConfigRuntime, build_runtimes, mark_request_failed, request_slots
+from litestar_sqlspec._runtime import ConfigRuntime, build_runtimes, mark_request_failed
 from litestar_sqlspec.correlation import DEFAULT_CORRELATION_HEADER, add_correlation
 from litestar_sqlspec.errors import register_exception_handlers
 from litestar_sqlspec.middleware import FinishAtResponseStart, TransactionMiddleware
 from litestar_sqlspec.numpy_codecs import register_numpy
+from litestar_sqlspec.on_demand import sync_lease
 from litestar_sqlspec.schema import MIGRATIONS_PATH
 from litestar_sqlspec.settings import ConfigSettings
 from litestar_sqlspec.store import SQLSpecStore
@@ -56,14 +56,6 @@ async def _delete_expired_every(store: SQLSpecStore, settings: ConfigSettings) -
             logger.debug("%s: deleted %d expired store rows", settings.label, deleted)
 
 
-def _on_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
 class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
     """Litestar plugin for every database config registered on a ``SQLSpec``.
 
@@ -78,13 +70,14 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
         loader: SQL file loader exposed to handlers as the ``sql_loader`` dependency and at ``app.state.sql_loader``.
     """
 
-    __slots__ = ("_config_count", "_loader", "_runtimes", "_sqlspec")
+    __slots__ = ("_config_count", "_loader", "_runtimes", "_sqlspec", "_warned_on_loop")
 
     def __init__(self, sqlspec: SQLSpec, *, loader: SQLFileLoader | None = None) -> None:
         self._sqlspec = sqlspec
         self._loader = loader
         self._runtimes = _runtimes_of(sqlspec)
         self._config_count = len(sqlspec.configs)
+        self._warned_on_loop: set[ConfigRuntime] = set()  # configs whose sync accessor already warned on the loop
 
     @property
     def config(self) -> list[Any]:
@@ -288,41 +281,29 @@ class SQLSpecPlugin(InitPluginProtocol, CLIPlugin):
         return (await self._checked_runtime(key).lease(scope)).driver()
 
     def _sync_lease(self, key: Any, scope: Scope) -> Any:
-        runtime = self._checked_runtime(key)
-        slot = request_slots(scope, runtime.settings.label).get(runtime.settings.connection_key)
-        if slot is not None and slot.lease is not None:
-            return slot.lease
-        if runtime.is_async:
-            msg = f"{runtime.settings.label} is async: use `await plugin.provide_request_session_async(...)`"
-            raise ImproperConfigurationError(msg)
-        if _on_event_loop():
-            msg = (
-                f"{runtime.settings.label}: checking out a sync connection here would block the event loop; call "
-                "this from a sync handler or guard (they run in worker threads) or await "
-                "provide_request_session_async"
-            )
-            raise ImproperConfigurationError(msg)
-        loop = scope["state"].get(LOOP_KEY)
-        if loop is None:
-            msg = f"{runtime.settings.label}: this request's event loop is unknown; is SQLSpecPlugin's middleware on?"
-            raise ImproperConfigurationError(msg)
-        # Checkout happens on the loop (gated by the pool's size); this worker thread waits for it.
-        return asyncio.run_coroutine_threadsafe(runtime.lease(scope), loop).result()
+        return sync_lease(self._checked_runtime(key), scope, self._warned_on_loop)
 
     def provide_request_connection_sync(self, key: Any, state: "State", scope: Scope) -> Any:
-        """The request's connection for a sync config, from sync code running in a worker thread."""
+        """The request's connection for a sync config, checked out now if needed.
+
+        Meant for sync code in a worker thread (sync guards and handlers). Called on the event loop it checks the
+        connection out there, blocking the loop, and warns once per config (``SyncCallOnEventLoopWarning``).
+        """
         return self._sync_lease(key, scope).connection
 
     def provide_request_session_sync(self, key: Any, state: "State", scope: Scope) -> Any:
-        """The request's driver session for a sync config, from sync code running in a worker thread."""
+        """The request's driver session for a sync config, checked out now if needed.
+
+        As ``provide_request_connection_sync``: on the event loop the checkout blocks it, with a one-time warning.
+        """
         return self._sync_lease(key, scope).driver()
 
     def provide_request_connection(self, key: Any, state: "State", scope: Scope) -> Any:
-        """The request's connection: the one already checked out, or (sync configs, worker thread) a new one."""
+        """The request's connection: the one already checked out, or (sync configs) a new one, as ``_sync``."""
         return self._sync_lease(key, scope).connection
 
     def provide_request_session(self, key: Any, state: "State", scope: Scope) -> Any:
-        """The request's driver session: the one already checked out, or (sync configs, worker thread) a new one."""
+        """The request's driver session: the one already checked out, or (sync configs) a new one, as ``_sync``."""
         return self._sync_lease(key, scope).driver()
 
 
