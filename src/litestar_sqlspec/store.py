@@ -99,9 +99,7 @@ class BaseSQLSpecStore(NamespacedStore):
         table = table_or_refuse(config, "session_table", DEFAULT_SESSION_TABLE, table_name)
         if synchronous_commit is None:
             synchronous_commit = bool(options.get("store_synchronous_commit", False))
-        sql = store_statements_for(
-            config, table, in_memory=bool(options.get("in_memory", False)), synchronous_commit=synchronous_commit
-        )
+        sql = store_statements_for(config, table, synchronous_commit=synchronous_commit)
         self.table_name = sql.table
         self._backend = StoreBackend(config, sql, create_missing=bool(options.get("create_schema", True)))
 
