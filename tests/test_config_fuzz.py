@@ -73,6 +73,22 @@ GOOD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "correlation_headers": st.lists(HEADERS, max_size=2) | st.lists(HEADERS, max_size=2).map(tuple),
     "auto_trace_headers": st.booleans(),
     "enable_sqlcommenter_middleware": st.booleans(),
+    # The store table's DDL options: validated on every config, rendered where the dialect has them (not SQLite).
+    "fillfactor": st.integers(10, 100),
+    "autovacuum_vacuum_scale_factor": st.floats(0, 1) | st.integers(0, 1),
+    "autovacuum_analyze_scale_factor": st.floats(0, 1),
+    "enable_hash_sharded_indexes": st.booleans(),
+    "hash_shard_bucket_count": st.integers(2, 2048),
+    "ttl_expiration_expression": st.booleans() | st.just("expires_at"),
+    "shard_count": st.integers(0, 64),
+    "compression": st.fixed_dictionaries({}, optional={"enabled": st.booleans(), "algorithm": st.just("basic")}),
+    "partitioning": st.booleans() | st.just({"strategy": "hash", "partition_count": 4}),
+    "table_options": st.sampled_from(["", "PCTFREE 20"]),
+    "index_options": st.just("COMMENT 'x'"),
+    "partition_expiration_days": st.integers(1, 365),
+    "require_partition_filter": st.booleans(),
+    "pragma_profile": st.booleans(),
+    "pragma_overrides": st.just({"cache_size": -2000}),
 }
 assert sorted(GOOD_VALUES) == KNOWN_KEYS, "a LitestarConfig key without a strategy"
 

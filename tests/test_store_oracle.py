@@ -26,7 +26,7 @@ def oracle_config(config_type: Any = OracleSyncConfig, **litestar: Any) -> Any:
 
 
 def statements(in_memory: bool = False) -> list[str]:
-    sql = store_statements_for(oracle_config(), "litestar_session", in_memory=in_memory)
+    sql = store_statements_for(oracle_config(in_memory=in_memory), "litestar_session")
     plain = [
         sql.table_exists,
         sql.upsert,
@@ -60,7 +60,7 @@ def test_oracle_specifics() -> None:
     assert "SQLCODE != -955" in sql.create_table[0]
     assert "SQLCODE != -942" in sql.drop_table
     assert sql.facts.large_value_bytes == 32_000
-    assert "INMEMORY PRIORITY HIGH" in store_statements_for(oracle_config(), "t", in_memory=True).create_table[0]
+    assert "INMEMORY PRIORITY HIGH" in store_statements_for(oracle_config(in_memory=True), "t").create_table[0]
     assert read_bytes_sync(None) == b""  # how an empty value comes back from Oracle
 
 

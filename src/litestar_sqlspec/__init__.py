@@ -9,6 +9,7 @@ from sqlspec.service import SQLSpecAsyncService, SQLSpecSyncService
 from litestar_sqlspec.channels import SQLSpecChannelsBackend
 from litestar_sqlspec.cli import database_group
 from litestar_sqlspec.correlation import CORRELATION_STATE_KEY, DEFAULT_CORRELATION_HEADERS, CorrelationMiddleware
+from litestar_sqlspec.ddl_options import OracleLitestarCompressionConfig, OracleLitestarPartitionConfig
 from litestar_sqlspec.errors import integrity_error_handler, not_found_error_handler
 from litestar_sqlspec.middleware import TransactionMiddleware
 from litestar_sqlspec.on_demand import SyncCallOnEventLoopWarning
@@ -25,19 +26,58 @@ from litestar_sqlspec.settings import (
     LitestarConfig,
 )
 from litestar_sqlspec.store import (
+    ADBCStore,
     AdbcStore,
+    AiomysqlStore,
     AiosqliteStore,
+    ArrowOdbcStore,
+    AsyncmyStore,
+    AsyncpgStore,
     BaseSQLSpecStore,
+    BigQueryStore,
+    CockroachAsyncpgStore,
+    CockroachPsycopgAsyncStore,
+    CockroachPsycopgSyncStore,
+    Db2AsyncStore,
+    Db2SyncStore,
+    DuckdbStore,
+    MssqlPythonStore,
+    MysqlConnectorAsyncStore,
+    MysqlConnectorSyncStore,
     OracleAsyncStore,
     OracleSyncStore,
+    PsqlpyStore,
     PsycopgAsyncStore,
     PsycopgSyncStore,
+    PymssqlStore,
+    PyMysqlStore,
+    SpannerAsyncStore,
+    SpannerSyncStore,
+    SQLiteStore,
     SqliteStore,
     SQLSpecStore,
 )
 
 TRACE_CONTEXT_FALLBACK_HEADERS = DEFAULT_CORRELATION_HEADERS
 """The correlation headers read by default, in order (sqlspec's extension's name for them)."""
+
+# sqlspec's per-adapter TypedDicts of extension_config["litestar"] (each sqlspec.adapters.<adapter>.litestar): each
+# adds its adapter's DDL options to the common keys. LitestarConfig has every one of those keys, with the same types.
+AiomysqlLitestarConfig = LitestarConfig
+AiosqliteLitestarConfig = LitestarConfig
+AsyncmyLitestarConfig = LitestarConfig
+AsyncpgLitestarConfig = LitestarConfig
+BigQueryLitestarConfig = LitestarConfig
+CockroachAsyncpgLitestarConfig = LitestarConfig
+CockroachPsycopgLitestarConfig = LitestarConfig
+Db2LitestarConfig = LitestarConfig
+MysqlConnectorLitestarConfig = LitestarConfig
+OracleLitestarConfig = LitestarConfig
+PsqlpyLitestarConfig = LitestarConfig
+PsycopgLitestarConfig = LitestarConfig
+PyMysqlLitestarConfig = LitestarConfig
+SpannerLitestarConfig = LitestarConfig
+SqliteLitestarConfig = LitestarConfig
 
 __all__ = (
     "CORRELATION_STATE_KEY",
@@ -49,22 +89,60 @@ __all__ = (
     "PLUGIN_STATE_KEY",
     "SQLSPEC_STATE_KEY",
     "TRACE_CONTEXT_FALLBACK_HEADERS",
+    "ADBCStore",
     "AdbcStore",
+    "AiomysqlLitestarConfig",
+    "AiomysqlStore",
+    "AiosqliteLitestarConfig",
     "AiosqliteStore",
+    "ArrowOdbcStore",
+    "AsyncmyLitestarConfig",
+    "AsyncmyStore",
+    "AsyncpgLitestarConfig",
+    "AsyncpgStore",
     "BaseSQLSpecStore",
+    "BigQueryLitestarConfig",
+    "BigQueryStore",
+    "CockroachAsyncpgLitestarConfig",
+    "CockroachAsyncpgStore",
+    "CockroachPsycopgAsyncStore",
+    "CockroachPsycopgLitestarConfig",
+    "CockroachPsycopgSyncStore",
     "CommitMode",
     "CorrelationMiddleware",
+    "Db2AsyncStore",
+    "Db2LitestarConfig",
+    "Db2SyncStore",
+    "DuckdbStore",
     "FilterConfig",
     "LitestarConfig",
+    "MssqlPythonStore",
+    "MysqlConnectorAsyncStore",
+    "MysqlConnectorLitestarConfig",
+    "MysqlConnectorSyncStore",
     "OracleAsyncStore",
+    "OracleLitestarCompressionConfig",
+    "OracleLitestarConfig",
+    "OracleLitestarPartitionConfig",
     "OracleSyncStore",
+    "PsqlpyLitestarConfig",
+    "PsqlpyStore",
     "PsycopgAsyncStore",
+    "PsycopgLitestarConfig",
     "PsycopgSyncStore",
+    "PyMysqlLitestarConfig",
+    "PyMysqlStore",
+    "PymssqlStore",
     "SQLSpecAsyncService",
     "SQLSpecChannelsBackend",
     "SQLSpecPlugin",
     "SQLSpecStore",
     "SQLSpecSyncService",
+    "SQLiteStore",
+    "SpannerAsyncStore",
+    "SpannerLitestarConfig",
+    "SpannerSyncStore",
+    "SqliteLitestarConfig",
     "SqliteStore",
     "SyncCallOnEventLoopWarning",
     "TransactionMiddleware",

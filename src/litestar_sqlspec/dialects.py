@@ -12,7 +12,8 @@ from typing import Any, Protocol
 from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec.database_facts import DATABASE_FACTS, ORA_NAME_IN_USE, DatabaseFacts, oracle_ddl
-from litestar_sqlspec.settings import config_label, table_name_problem
+from litestar_sqlspec.ddl_options import check_ddl_options, ddl_clauses
+from litestar_sqlspec.settings import config_label, extension_options, table_name_problem
 
 __all__ = (
     "STORE_DIALECTS",
@@ -51,7 +52,10 @@ class StoreBatchSQL:
 
 @dataclass(frozen=True, slots=True)
 class StoreDialect:
-    """The store table's SQL for one dialect; ``{table}`` and ``{index}`` are filled in with validated names."""
+    """The store table's SQL for one dialect; ``{table}`` and ``{index}`` are filled in with validated names.
+
+    The DDL's ``{options}``, ``{index_options}``, … get the config's DDL options (``ddl_options.DDL_OPTIONS``).
+    """
 
     facts: DatabaseFacts
     create_table: tuple[str, ...]
@@ -134,7 +138,7 @@ STORE_DIALECTS: dict[str, StoreDialect] = {
         facts=DATABASE_FACTS["postgres"],
         create_table=(
             "CREATE TABLE IF NOT EXISTS {table} (ns TEXT NOT NULL, store_key BYTEA NOT NULL, "
-            "store_value BYTEA NOT NULL, expires_at DOUBLE PRECISION, PRIMARY KEY (ns, store_key))",
+            "store_value BYTEA NOT NULL, expires_at DOUBLE PRECISION, PRIMARY KEY (ns, store_key)){options}",
             "CREATE INDEX IF NOT EXISTS {index} ON {table} (expires_at) WHERE expires_at IS NOT NULL",
         ),
         # The writes read FROM a one-row relation that ``{relaxed}`` may join with a set_config() call: a setting
@@ -165,7 +169,7 @@ STORE_DIALECTS: dict[str, StoreDialect] = {
         create_table=(
             "CREATE TABLE IF NOT EXISTS {table} (ns VARBINARY(1024) NOT NULL, store_key VARBINARY(32) NOT NULL, "
             "store_value LONGBLOB NOT NULL, expires_at DOUBLE NULL, PRIMARY KEY (ns, store_key), "
-            "INDEX {index} (expires_at)) ENGINE=InnoDB",
+            "INDEX {index} (expires_at){index_options}) ENGINE=InnoDB{options}",
         ),
         upsert=(
             "INSERT INTO {table} (ns, store_key, store_value, expires_at) VALUES (:ns, :key, :value, :expires_at) "
@@ -217,8 +221,6 @@ STORE_DIALECTS: dict[str, StoreDialect] = {
         ),
     ),
 }
-
-_ORACLE_IN_MEMORY = " INMEMORY PRIORITY HIGH"
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,15 +281,15 @@ def table_names(table: str, index: str) -> dict[str, str]:
 
 
 def store_statements_for(
-    config: Any, table: Any, *, in_memory: bool = False, synchronous_commit: bool = True, bytea_arrays: bool = True
+    config: Any, table: Any, *, synchronous_commit: bool = True, bytea_arrays: bool = True
 ) -> StoreStatements:
-    """The store statements for ``config``'s dialect and ``table``.
+    """The store statements for ``config``'s dialect and ``table``, its DDL shaped by the config's DDL options.
 
     ``synchronous_commit=False`` lets writes return before their commit reaches the disk, where the dialect can.
     ``bytea_arrays=False`` (a driver that cannot bind arrays of bytes) leaves out the batch statements over arrays.
 
     Raises:
-        ImproperConfigurationError: for an unsupported dialect or an invalid table name.
+        ImproperConfigurationError: for an unsupported dialect, an invalid table name or an invalid DDL option.
     """
     label = config_label(config)
     name = str(getattr(config.statement_config, "dialect", "") or "")
@@ -301,9 +303,13 @@ def store_statements_for(
     index = f"{bare[: facts.max_identifier_length - 12]}_expires_idx"
     if facts.name == "oracle":
         bare = bare[: facts.max_identifier_length - 3]
-    options = _ORACLE_IN_MEMORY if in_memory and facts.name == "oracle" else ""
+    options = extension_options(config)
+    check_ddl_options(label, options)
+    clauses = ddl_clauses(facts.name, options)
+    if facts.name == "oracle":  # its DDL runs as EXECUTE IMMEDIATE '…'
+        clauses = {name: clause.replace("'", "''") for name, clause in clauses.items()}
     relaxed = "" if synchronous_commit else dialect.relaxed_commit
-    names = {**table_names(table, index), "bare": bare, "alive": _ALIVE, "options": options, "relaxed": relaxed}
+    names = {**table_names(table, index), "bare": bare, "alive": _ALIVE, "relaxed": relaxed, **clauses}
     return StoreStatements(
         facts=facts,
         table=table,

@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar_sqlspec.channel_dialects import channel_statements_for
 from litestar_sqlspec.dialects import store_statements_for
-from litestar_sqlspec.settings import configured_table, extension_options
+from litestar_sqlspec.settings import configured_table
 
 __all__ = ("MIGRATIONS_PATH", "channels_table_ddl", "create_table_racing", "store_table_ddl")
 
@@ -21,11 +21,10 @@ def store_table_ddl(config: Any) -> tuple[list[str], list[str]]:
     """``(create, drop)`` statements of the config's store table (both empty when ``session_table`` is ``False``)."""
     from litestar_sqlspec.store import DEFAULT_SESSION_TABLE  # noqa: PLC0415 - the store imports this module's peers
 
-    options = extension_options(config)
     table = configured_table(config, "session_table", DEFAULT_SESSION_TABLE)
     if table is None:
         return [], []
-    sql = store_statements_for(config, table, in_memory=bool(options.get("in_memory", False)))
+    sql = store_statements_for(config, table)
     return list(sql.create_table), [sql.drop_table]
 
 

@@ -12,6 +12,11 @@ from typing import Any, Literal, NotRequired, TypedDict, TypeGuard
 from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec.correlation import DEFAULT_CORRELATION_HEADER, TRACE_HEADERS, is_header_name
+from litestar_sqlspec.ddl_options import (
+    OracleLitestarCompressionConfig,
+    OracleLitestarPartitionConfig,
+    check_ddl_options,
+)
 
 __all__ = (
     "DEFAULT_COMMIT_MODE",
@@ -91,6 +96,38 @@ class LitestarConfig(TypedDict):
     every write is durable when it returns, at the price of one disk flush each."""
     in_memory: NotRequired[bool]
     """Oracle: create the store table ``INMEMORY PRIORITY HIGH`` (needs the licensed In-Memory option)."""
+    # The store table's DDL options (sqlspec's per-adapter keys): checked and rendered by ddl_options.py, each where
+    # its dialect has it; docs/configuration.md lists them.
+    fillfactor: NotRequired[int]
+    """PostgreSQL: the store table's fillfactor, 10 to 100. Default: the server's (100)."""
+    autovacuum_vacuum_scale_factor: NotRequired[float]
+    """PostgreSQL: the store table's ``autovacuum_vacuum_scale_factor``, 0 to 1. Default: the server's."""
+    autovacuum_analyze_scale_factor: NotRequired[float]
+    """PostgreSQL: the store table's ``autovacuum_analyze_scale_factor``, 0 to 1. Default: the server's."""
+    enable_hash_sharded_indexes: NotRequired[bool]
+    """CockroachDB: a hash-sharded expiry index. Default ``False``."""
+    hash_shard_bucket_count: NotRequired[int]
+    """CockroachDB: the hash-sharded index's buckets, 2 to 2048. Default: the server's."""
+    ttl_expiration_expression: NotRequired[bool | Literal["expires_at"]]
+    """CockroachDB: row-level TTL on the expiry (``True`` or ``"expires_at"``). Default ``False``."""
+    shard_count: NotRequired[int]
+    """Spanner: shards of the key (0 or 1: none)."""
+    compression: NotRequired[OracleLitestarCompressionConfig]
+    """Oracle: the store table's compression."""
+    partitioning: NotRequired[bool | OracleLitestarPartitionConfig]
+    """BigQuery: ``True`` partitions the table by expiry date. Oracle: a dict, the table's hash partitioning."""
+    table_options: NotRequired[str]
+    """MySQL/MariaDB, Oracle: DDL appended to the store's ``CREATE TABLE``; Spanner: its ``OPTIONS (…)``."""
+    index_options: NotRequired[str]
+    """MySQL/MariaDB: DDL appended to the expiry index's definition; Spanner: its ``OPTIONS (…)``."""
+    partition_expiration_days: NotRequired[int]
+    """BigQuery: days a partition is kept (at least 1); partitions the table."""
+    require_partition_filter: NotRequired[bool]
+    """BigQuery: queries must filter on the partition; partitions the table."""
+    pragma_profile: NotRequired[bool]
+    """SQLite: accepted and checked for compatibility; PRAGMAs are connection settings (``driver_features``)."""
+    pragma_overrides: NotRequired[dict[str, str | int | bool]]
+    """SQLite: accepted and checked for compatibility; PRAGMAs are connection settings (``driver_features``)."""
     channels_table: NotRequired[bool | str]
     """Table of the channels backend; ``True`` means ``"litestar_channels"``."""
     migrations_path: NotRequired[str | Path]
@@ -124,7 +161,6 @@ _BOOL_KEYS = (
     "manage_schema",
     "create_schema",
     "default_store",
-    "in_memory",
     "store_synchronous_commit",
     "enable_correlation_middleware",
     "auto_trace_headers",
@@ -303,7 +339,8 @@ def read_settings(config: Any) -> ConfigSettings:
     Raises:
         ImproperConfigurationError: naming the config and the bad value, for an unknown key (with the closest valid
             one), a wrong type, an invalid commit mode or status code, overlapping statuses, a key that is not a
-            valid Python identifier, or a correlation header that is not a valid HTTP header name.
+            valid Python identifier, a correlation header that is not a valid HTTP header name, or a DDL option out
+            of its range.
     """
     label = config_label(config)
     options = extension_options(config)
@@ -317,6 +354,7 @@ def read_settings(config: Any) -> ConfigSettings:
     for name in _BOOL_KEYS:
         if name in options and not isinstance(options[name], bool):
             raise _fail(label, f"{name}={options[name]!r} must be a bool")
+    check_ddl_options(label, options)
     _table_option(label, options, "session_table")
     _table_option(label, options, "channels_table")
 

@@ -22,14 +22,35 @@ __all__ = (
     "DEFAULT_NAMESPACE",
     "DEFAULT_SESSION_TABLE",
     "NAMESPACE_SEPARATOR",
+    "ADBCStore",
     "AdbcStore",
+    "AiomysqlStore",
     "AiosqliteStore",
+    "ArrowOdbcStore",
+    "AsyncmyStore",
+    "AsyncpgStore",
     "BaseSQLSpecStore",
+    "BigQueryStore",
+    "CockroachAsyncpgStore",
+    "CockroachPsycopgAsyncStore",
+    "CockroachPsycopgSyncStore",
+    "Db2AsyncStore",
+    "Db2SyncStore",
+    "DuckdbStore",
+    "MssqlPythonStore",
+    "MysqlConnectorAsyncStore",
+    "MysqlConnectorSyncStore",
     "OracleAsyncStore",
     "OracleSyncStore",
+    "PsqlpyStore",
     "PsycopgAsyncStore",
     "PsycopgSyncStore",
+    "PyMysqlStore",
+    "PymssqlStore",
     "SQLSpecStore",
+    "SQLiteStore",
+    "SpannerAsyncStore",
+    "SpannerSyncStore",
     "SqliteStore",
 )
 
@@ -101,11 +122,7 @@ class BaseSQLSpecStore(NamespacedStore):
         if synchronous_commit is None:
             synchronous_commit = bool(options.get("store_synchronous_commit", False))
         sql = store_statements_for(
-            config,
-            table,
-            in_memory=bool(options.get("in_memory", False)),
-            synchronous_commit=synchronous_commit,
-            bytea_arrays=driver_for(config).binds_bytea_arrays,
+            config, table, synchronous_commit=synchronous_commit, bytea_arrays=driver_for(config).binds_bytea_arrays
         )
         self.table_name = sql.table
         self._backend = StoreBackend(config, sql, create_missing=bool(options.get("create_schema", True)))
@@ -175,6 +192,34 @@ class SQLSpecStore(BaseSQLSpecStore):
     __slots__ = ()
 
 
-# Drop-in names of sqlspec's per-adapter stores: one implementation serves them all.
-SqliteStore = AiosqliteStore = PsycopgSyncStore = PsycopgAsyncStore = SQLSpecStore
-OracleSyncStore = OracleAsyncStore = AdbcStore = SQLSpecStore
+# Drop-in names: sqlspec's per-adapter stores (the ``__all__`` of each ``sqlspec.adapters.<adapter>.litestar``) and
+# this package's earlier spellings of two of them (AdbcStore, SqliteStore). One implementation serves them all; whether
+# a config works depends on its dialect, not on the name used.
+ADBCStore = SQLSpecStore
+AdbcStore = SQLSpecStore
+AiomysqlStore = SQLSpecStore
+AiosqliteStore = SQLSpecStore
+ArrowOdbcStore = SQLSpecStore
+AsyncmyStore = SQLSpecStore
+AsyncpgStore = SQLSpecStore
+BigQueryStore = SQLSpecStore
+CockroachAsyncpgStore = SQLSpecStore
+CockroachPsycopgAsyncStore = SQLSpecStore
+CockroachPsycopgSyncStore = SQLSpecStore
+Db2AsyncStore = SQLSpecStore
+Db2SyncStore = SQLSpecStore
+DuckdbStore = SQLSpecStore
+MssqlPythonStore = SQLSpecStore
+MysqlConnectorAsyncStore = SQLSpecStore
+MysqlConnectorSyncStore = SQLSpecStore
+OracleAsyncStore = SQLSpecStore
+OracleSyncStore = SQLSpecStore
+PsqlpyStore = SQLSpecStore
+PsycopgAsyncStore = SQLSpecStore
+PsycopgSyncStore = SQLSpecStore
+PyMysqlStore = SQLSpecStore
+PymssqlStore = SQLSpecStore
+SQLiteStore = SQLSpecStore
+SpannerAsyncStore = SQLSpecStore
+SpannerSyncStore = SQLSpecStore
+SqliteStore = SQLSpecStore
