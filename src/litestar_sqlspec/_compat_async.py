@@ -44,8 +44,11 @@ async def autocommit_on_async(connection: Any) -> Any:
 
     psycopg switches ``autocommit`` (the mode is ``False``): a single statement then needs no BEGIN and COMMIT trips.
     ``None``: nothing to put back (already in autocommit, or no switch without I/O: the caller commits). aiosqlite
-    has none: its connection's mode can only be set in its own thread.
+    has none: its connection's mode can only be set in its own thread. mysql-connector's is a query (its async
+    connection refuses to read it): it is left as it is.
     """
+    if type(connection).__module__.startswith("mysql.connector"):
+        return None
     mode = getattr(connection, "autocommit", None)
     if not isinstance(mode, bool) or mode:
         return None

@@ -150,7 +150,8 @@ def autocommit_on_sync(connection: Any) -> Any:
 
     psycopg switches ``autocommit`` (the mode is ``False``); sqlite3's ``isolation_level`` becomes ``None`` when no
     transaction is open (the mode is the level it had): a single statement then commits itself. ``None``: nothing to
-    put back (already in autocommit, or no switch: the caller commits).
+    put back (already in autocommit, or no switch: the caller commits). mysql-connector's mode is read and set by
+    queries: it is left as it is.
     """
     if isinstance(connection, sqlite3.Connection):
         level = connection.isolation_level
@@ -158,6 +159,8 @@ def autocommit_on_sync(connection: Any) -> Any:
             return None
         connection.isolation_level = None
         return level
+    if type(connection).__module__.startswith("mysql.connector"):
+        return None
     mode = getattr(connection, "autocommit", None)
     if not isinstance(mode, bool) or mode:
         return None
