@@ -19,7 +19,9 @@ import pytest
 
 __all__ = (
     "ASYNC_KINDS",
+    "EXTRA_CHANNEL_KINDS",
     "EXTRA_STORE_KINDS",
+    "MYSQL_CONNECTOR_KINDS",
     "PG_DSN",
     "SYNC_KINDS",
     "Database",
@@ -35,6 +37,10 @@ ASYNC_KINDS = ("aiosqlite", "psycopg_async", "nopool_async")
 SYNC_KINDS = ("sqlite", "psycopg_sync", "adbc")
 EXTRA_STORE_KINDS = ("mariadb_async", "mariadb_sync", "duckdb")
 """Further dialects the SQL store supports: MariaDB (asyncmy, PyMySQL) and DuckDB (embedded)."""
+EXTRA_CHANNEL_KINDS = EXTRA_STORE_KINDS
+"""Further dialects the channels backend supports: MariaDB (asyncmy, PyMySQL), DuckDB (one process)."""
+MYSQL_CONNECTOR_KINDS = ("mysql_connector_async", "mysql_connector_sync")
+"""mysql-connector-python on MariaDB: the generic DB-API path of the statement runner."""
 POOL_SIZE = 5
 
 PG_DSN = os.environ.get("LITESTAR_SQLSPEC_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -127,30 +133,36 @@ class Database:
             return duckdb.connect(str(self.sqlite_path))
         return psycopg.connect(PG_DSN, autocommit=True)
 
-    def execute(self, sql: str) -> None:
+    def _rows(self, sql: str) -> list[Any]:
         connection = self._raw()
         try:
-            connection.execute(sql)
+            cursor = connection.cursor()  # PyMySQL's connections run nothing themselves
+            cursor.execute(sql)
+            rows = list(cursor.fetchall()) if cursor.description else []
+            cursor.close()
             connection.commit()
         finally:
             connection.close()
+        return rows
+
+    def execute(self, sql: str) -> None:
+        self._rows(sql)
 
     def scalar(self, sql: str) -> Any:
         """The first value of ``sql``'s first row, read through a separate connection."""
-        connection = self._raw()
-        try:
-            return connection.execute(sql).fetchone()[0]
-        finally:
-            connection.close()
+        return self._rows(sql)[0][0]
 
     def names(self) -> list[str]:
         """The names committed to the table, read through a separate connection."""
-        connection = self._raw()
-        try:
-            rows = connection.execute(f"SELECT name FROM {self.table} ORDER BY name").fetchall()
-        finally:
-            connection.close()
-        return [row[0] for row in rows]
+        return [row[0] for row in self._rows(f"SELECT name FROM {self.table} ORDER BY name")]
+
+    def drop_channels_table(self, table: str) -> None:
+        """Drop a channels table and what it needs besides itself (MySQL's lock table, DuckDB's id sequence)."""
+        self.execute(f"DROP TABLE IF EXISTS {table}")
+        if self.dialect == "mysql":
+            self.execute(f"DROP TABLE IF EXISTS {table}_lock")
+        elif self.dialect == "duckdb":
+            self.execute(f"DROP SEQUENCE IF EXISTS {table}_id_seq")
 
     def setup(self) -> None:
         self.execute(f"CREATE TABLE {self.table} (name TEXT NOT NULL)")
@@ -222,6 +234,16 @@ def make_database(kind: str, tmp_path: Path) -> Database:
             lambda ext: DuckDBConfig(connection_config={"database": str(duck)}, extension_config=ext),
             sqlite_path=duck,
         )
+    if kind in MYSQL_CONNECTOR_KINDS:
+        from sqlspec.adapters.mysqlconnector import MysqlConnectorAsyncConfig, MysqlConnectorSyncConfig
+
+        settings = require_mariadb()
+        if kind == "mysql_connector_async":  # its async connect needs TLS off here
+            connector: Any = MysqlConnectorAsyncConfig
+            settings = {**settings, "ssl_disabled": True}
+        else:
+            connector = MysqlConnectorSyncConfig
+        return Database(kind, "mysql", lambda ext: connector(connection_config=settings, extension_config=ext))
     if kind.startswith("mariadb"):
         from sqlspec.adapters.asyncmy import AsyncmyConfig
         from sqlspec.adapters.pymysql import PyMysqlConfig

@@ -11,12 +11,20 @@ from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec import SQLSpecChannelsBackend
 from tests.channel_helpers import Receiver
-from tests.databases import ASYNC_KINDS, SYNC_KINDS, Database, close_pool, make_database, open_pool
+from tests.databases import (
+    ASYNC_KINDS,
+    EXTRA_CHANNEL_KINDS,
+    SYNC_KINDS,
+    Database,
+    close_pool,
+    make_database,
+    open_pool,
+)
 
 Started = Callable[..., Awaitable[SQLSpecChannelsBackend]]
 
 
-@pytest.fixture(params=ASYNC_KINDS + SYNC_KINDS)
+@pytest.fixture(params=ASYNC_KINDS + SYNC_KINDS + EXTRA_CHANNEL_KINDS)
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
     return make_database(request.param, tmp_path)
 

@@ -83,6 +83,11 @@ class SyncChannelOps:
         _, deleted = self._runner.rows(self.sql.prune, parameters={"keep": keep, "cutoff": cutoff, "limit": limit})
         return deleted
 
+    def largest_packet(self) -> int:
+        """The largest statement the server takes, in bytes (only where the dialect has ``largest_packet``)."""
+        rows, _ = self._runner.rows(self.sql.largest_packet)
+        return int(rows[0][0])
+
     def table_exists(self) -> bool:
         """Whether the table exists."""
         rows, _ = self._runner.rows(self.sql.table_exists, parameters={"table": self.sql.table})
@@ -93,8 +98,8 @@ class SyncChannelOps:
         self._runner.rows(*self.sql.create_table)
 
     def drop_table(self) -> None:
-        """Drop the table if it exists."""
-        self._runner.rows(self.sql.drop_table)
+        """Drop the table (and what it needs besides itself) if it exists."""
+        self._runner.rows(*self.sql.drop_table)
 
 
 def listen_once_sync(
