@@ -51,16 +51,16 @@ KINDS = (
     Kind("nopool_async", True, "sqlite"),
     Kind("asyncpg", True, "postgres"),
     Kind("psqlpy", True, "postgres"),
-    Kind("mariadb_async", True, "mysql", channels=False),  # asyncmy
-    Kind("aiomysql", True, "mysql", channels=False),
-    Kind("mysqlconnector_async", True, "mysql", channels=False),
+    Kind("mariadb_async", True, "mysql"),  # asyncmy
+    Kind("aiomysql", True, "mysql"),
+    Kind("mysqlconnector_async", True, "mysql"),
     Kind("sqlite", False, "sqlite"),
     Kind("psycopg_sync", False, "postgres"),
     Kind("adbc", False, "sqlite"),
     Kind("adbc_postgres", False, "postgres"),
-    Kind("duckdb", False, "duckdb", channels=False),
-    Kind("mariadb_sync", False, "mysql", channels=False),  # PyMySQL
-    Kind("mysqlconnector_sync", False, "mysql", channels=False),
+    Kind("duckdb", False, "duckdb"),
+    Kind("mariadb_sync", False, "mysql"),  # PyMySQL
+    Kind("mysqlconnector_sync", False, "mysql"),
 )
 """Every config kind the suite runs: the DI + commit-mode matrix (tests/_async, tests/_sync), the store contract and
 the channels contract run on each (``channels`` says where the backend is supported)."""
@@ -185,6 +185,14 @@ class Database:
     def names(self) -> list[str]:
         """The names committed to the table, read through a separate connection."""
         return [row[0] for row in self._query(f"SELECT name FROM {self.table} ORDER BY name")]
+
+    def drop_channels_table(self, table: str) -> None:
+        """Drop a channels table and what it needs besides itself (MySQL's lock table, DuckDB's id sequence)."""
+        self.execute(f"DROP TABLE IF EXISTS {table}")
+        if self.dialect == "mysql":
+            self.execute(f"DROP TABLE IF EXISTS {table}_lock")
+        elif self.dialect == "duckdb":
+            self.execute(f"DROP SEQUENCE IF EXISTS {table}_id_seq")
 
     def setup(self) -> None:
         self.execute(f"CREATE TABLE {self.table} (name TEXT NOT NULL)")

@@ -22,6 +22,7 @@ from sqlspec.adapters.psycopg import PsycopgAsyncConfig
 from litestar_sqlspec import SQLSpecChannelsBackend, SQLSpecPlugin
 from tests.channel_helpers import receiving_on, wait_until_delivered
 from tests.databases import (
+    MARIADB,
     PG_DSN,
     Database,
     close_pool,
@@ -49,6 +50,12 @@ if kind == "aiosqlite":
     config = AiosqliteConfig(connection_config={{"database": where}}, extension_config=extension)
 elif kind == "sqlite":
     config = SqliteConfig(connection_config={{"database": where}}, extension_config=extension)
+elif kind.startswith("mariadb"):
+    from sqlspec.adapters.asyncmy import AsyncmyConfig
+    from sqlspec.adapters.pymysql import PyMysqlConfig
+
+    mysql_type = AsyncmyConfig if kind == "mariadb_async" else PyMysqlConfig
+    config = mysql_type(connection_config=json.loads(where), extension_config=extension)
 else:
     config_type = PsycopgAsyncConfig if kind == "psycopg_async" else PsycopgSyncConfig
     config = config_type(connection_config={{"conninfo": where}}, extension_config=extension)
@@ -72,7 +79,16 @@ asyncio.run(main())
 """
 
 
-@pytest.mark.parametrize("kind", ["aiosqlite", "sqlite", "psycopg_async", "psycopg_sync"])
+def _where(database: Database) -> str:
+    """How a subprocess reaches ``database``: its file, the PostgreSQL DSN, or the MariaDB settings as JSON."""
+    if database.sqlite_path is not None:
+        return str(database.sqlite_path)
+    return json.dumps(MARIADB) if database.dialect == "mysql" else PG_DSN
+
+
+@pytest.mark.parametrize(
+    "kind", ["aiosqlite", "sqlite", "psycopg_async", "psycopg_sync", "mariadb_async", "mariadb_sync"]
+)
 async def test_a_second_os_process_receives_every_message_in_order(kind: str, tmp_path: Path) -> None:
     database = make_database(kind, tmp_path)
     table = f"channels_{uuid.uuid4().hex[:10]}"
@@ -82,7 +98,7 @@ async def test_a_second_os_process_receives_every_message_in_order(kind: str, tm
     await publisher.on_startup()
     script = tmp_path / "subscriber.py"
     script.write_text(textwrap.dedent(SUBSCRIBER.format()))
-    where = str(database.sqlite_path) if database.sqlite_path is not None else PG_DSN
+    where = _where(database)
     count = 20
     try:
         async with await anyio.open_process(
@@ -109,15 +125,20 @@ async def test_a_second_os_process_receives_every_message_in_order(kind: str, tm
 
 PUBLISHER = """
 import asyncio
+import json
 import sys
 
+from sqlspec.adapters.asyncmy import AsyncmyConfig
 from sqlspec.adapters.psycopg import PsycopgAsyncConfig
 
 from litestar_sqlspec import SQLSpecChannelsBackend
 
-where, table, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+dialect, where, table, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 extension = {"litestar": {"channels_table": table}}
-config = PsycopgAsyncConfig(connection_config={"conninfo": where}, extension_config=extension)
+if dialect == "mysql":
+    config = AsyncmyConfig(connection_config=json.loads(where), extension_config=extension)
+else:
+    config = PsycopgAsyncConfig(connection_config={"conninfo": where}, extension_config=extension)
 
 
 async def main() -> None:
@@ -132,17 +153,20 @@ asyncio.run(main())
 """
 
 
-@pytest.mark.parametrize("kind", ["psycopg_async", "psycopg_sync"])
+@pytest.mark.parametrize("kind", ["psycopg_async", "psycopg_sync", "mariadb_async", "mariadb_sync"])
 async def test_messages_of_this_process_and_of_another_interleave_once_each_in_order(kind: str, tmp_path: Path) -> None:
-    # This process's publishes reach its subscriber without a read-back when nothing unread comes before them; the
-    # other process's rows, committed in between, must still be read, once, in order.
+    # This process's publishes reach its subscriber without a read-back when nothing unread comes before them
+    # (PostgreSQL); the other process's rows, committed in between, must still be read, once, in order (on MariaDB
+    # the two processes' publishers race for ids).
     table = f"channels_{uuid.uuid4().hex[:10]}"
     script = tmp_path / "publisher.py"
     script.write_text(PUBLISHER)
     count = 60
-    async with receiving_on(make_database(kind, tmp_path).config(channels_table=table)) as (subscriber, receiver):
+    database = make_database(kind, tmp_path)
+    command = [sys.executable, str(script), database.dialect, _where(database), table, str(count)]
+    async with receiving_on(database.config(channels_table=table)) as (subscriber, receiver):
         await subscriber.subscribe(["x"])
-        async with await anyio.open_process([sys.executable, str(script), PG_DSN, table, str(count)]) as process:
+        async with await anyio.open_process(command) as process:
             for index in range(count):
                 await subscriber.publish(f"ours {index}".encode(), ["x"])
                 await anyio.sleep(0.001)
@@ -204,7 +228,7 @@ async def say(data: JSONBody[dict[str, str]], channels: NamedDependency[Channels
     await channels.wait_published(data["text"], channels=["chat"])
 
 
-@pytest.mark.parametrize("kind", ["aiosqlite", "sqlite", "psycopg_async"])
+@pytest.mark.parametrize("kind", ["aiosqlite", "sqlite", "psycopg_async", "mariadb_async", "mariadb_sync", "duckdb"])
 def test_a_websocket_subscriber_receives_what_an_http_handler_publishes(kind: str, tmp_path: Path) -> None:
     database = make_database(kind, tmp_path)
     table = f"channels_{uuid.uuid4().hex[:10]}"
@@ -227,7 +251,7 @@ def test_a_websocket_subscriber_receives_what_an_http_handler_publishes(kind: st
                 assert client.post("/say", json={"text": "live"}).status_code == 201
                 assert socket.receive_text(timeout=10) == "live"
     finally:
-        database.execute(f"DROP TABLE IF EXISTS {table}")
+        database.drop_channels_table(table)
 
 
 def test_oracle_channels_backend_is_wired_without_a_server() -> None:

@@ -14,7 +14,7 @@ from litestar_sqlspec.dialects import compile_statement
 
 EXECUTE_IMMEDIATE = re.compile(r"EXECUTE IMMEDIATE '(.*?)'; EXCEPTION")
 SQL = channel_statements_for(OracleSyncConfig(connection_config={"dsn": "127.0.0.1:1/FREEPDB1"}), "litestar_channels")
-DDL = [match for block in (*SQL.create_table, SQL.drop_table) for match in EXECUTE_IMMEDIATE.findall(block)]
+DDL = [match for block in (*SQL.create_table, *SQL.drop_table) for match in EXECUTE_IMMEDIATE.findall(block)]
 
 
 @pytest.mark.parametrize("statement", [*SQL.publish[1:], SQL.poll, SQL.history, SQL.max_id, SQL.prune, *DDL])

@@ -2,13 +2,15 @@
 
 The message table is the truth: a monotonic ``id``, the channel's key (a hex SHA-256 of its name, so any string is a
 channel name), the payload and the publish time. Publishers are serialized where the database would otherwise let ids
-commit out of order (PostgreSQL: a transaction-level advisory lock; Oracle: a table lock), so that a reader that has
-seen id N never later finds a committed row below N. Statements use ``:name`` placeholders, compiled per driver.
+commit out of order (PostgreSQL: a transaction-level advisory lock; Oracle: a table lock; MySQL: a row lock on a lock
+table; DuckDB: a lock of the one process that holds the database), so that a reader that has seen id N never later
+finds a committed row below N. Statements use ``:name`` placeholders, compiled per driver.
 """
 
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlspec.exceptions import ImproperConfigurationError
@@ -17,9 +19,15 @@ from litestar_sqlspec.database_facts import DATABASE_FACTS, ORA_NAME_IN_USE, Dat
 from litestar_sqlspec.dialects import table_names, validate_table_name
 from litestar_sqlspec.settings import config_label
 
-__all__ = ("CHANNEL_DIALECTS", "ChannelDialect", "ChannelStatements", "channel_statements_for")
+__all__ = (
+    "CHANNEL_DIALECTS",
+    "ChannelDialect",
+    "ChannelStatements",
+    "channel_statements_for",
+    "one_process_database",
+)
 
-Wake = Literal["notify", "file", "poll"]
+Wake = Literal["notify", "file", "poll", "process"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +39,8 @@ class ChannelDialect:
     publish: tuple[str, ...]
     """Insert one row per channel key (``:keys``, in order) with ``:payload`` and ``:now``: one statement or one
     transaction, serialized where ids could commit out of order. With ``batched``, one statement inserts the rows of
-    many messages (``:keys`` and ``:payloads`` are row-aligned arrays), wakes listeners with ``:origin`` as the
-    payload, and returns one row ``(_, first id, last id)`` of the rows it inserted."""
+    many messages (``:keys`` and ``:payloads`` are row-aligned arrays), wakes listeners (if any) with ``:origin`` as
+    the payload, and returns one row ``(_, first id, last id)`` of the rows it inserted."""
     batched: bool
     """Whether ``publish`` takes a batch of messages as arrays; otherwise a batch runs ``publish`` once per message,
     all in one transaction."""
@@ -43,12 +51,18 @@ class ChannelDialect:
     limit: str
     """Clause limiting a result to ``:limit`` rows."""
     wake: Wake
-    """How listeners in other processes learn of a publish: NOTIFY, the database file changing, or polling."""
+    """How listeners in other processes learn of a publish: NOTIFY, the database file changing, or polling; or
+    ``process``: no other process can open the database, and this one's publishes wake its readers."""
     relaxed_commit: str = ""
     """Filled into ``{relaxed}`` of the publish statement when publishes need not wait for the disk flush."""
     publish_one: tuple[str, ...] = ()
     """With ``batched``: the publish of one message (``:keys``, ``:payload``), for drivers that cannot bind the
     batch's arrays of bytes; a batch then runs it once per message, in one transaction."""
+    drop_also: tuple[str, ...] = ()
+    """What the table needs besides itself, dropped after it (MySQL's lock table, DuckDB's id sequence)."""
+    largest_packet: str = ""
+    """A query of the largest statement the server takes, where payloads travel inside the statement's text (MySQL's
+    ``max_allowed_packet``; PyMySQL writes bytes in hex, twice their size)."""
 
 
 _POLL = (
@@ -141,6 +155,63 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
         limit="FETCH FIRST :limit ROWS ONLY",
         wake="poll",
     ),
+    # MySQL and MariaDB: InnoDB hands out AUTO_INCREMENT ids as rows are inserted, not as they commit. The publishing
+    # statement reads the one row of a lock table FOR UPDATE (joined into the INSERT … SELECT itself: no round trip of
+    # its own); that row lock is held to commit, so ids commit in order whatever the isolation level. Keys are bound
+    # as one JSON text (JSON_TABLE: MySQL 8.0.4+, MariaDB 10.6+). Readers poll.
+    "mysql": ChannelDialect(
+        facts=DATABASE_FACTS["mysql"],
+        create_table=(
+            # the lock row exists before the messages table does: without it a publish would insert nothing
+            "CREATE TABLE IF NOT EXISTS {lock_table} (id TINYINT NOT NULL PRIMARY KEY) ENGINE=InnoDB",
+            "INSERT IGNORE INTO {lock_table} (id) VALUES (1)",
+            "CREATE TABLE IF NOT EXISTS {table} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, "
+            # keys compare byte for byte (the default collations ignore case and trailing spaces)
+            "channel_key CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, payload LONGBLOB NOT NULL, "
+            "created_at DOUBLE NOT NULL, INDEX {index} (channel_key, id)) ENGINE=InnoDB",
+        ),
+        publish=(
+            "INSERT INTO {table} (channel_key, payload, created_at) SELECT message.k, :payload, :now "
+            "FROM {lock_table} AS publishers, JSON_TABLE(:keys, '$[*]' COLUMNS (ordinal FOR ORDINALITY, "
+            "k CHAR(64) CHARACTER SET ascii COLLATE ascii_bin PATH '$')) AS message "
+            "WHERE publishers.id = 1 ORDER BY message.ordinal FOR UPDATE",
+        ),
+        batched=False,
+        wanted=(
+            "channel_key IN (SELECT k FROM JSON_TABLE(:keys, '$[*]' COLUMNS "
+            "(k CHAR(64) CHARACTER SET ascii COLLATE ascii_bin PATH '$')) AS listed)"
+        ),
+        keys_as="json",
+        limit="LIMIT :limit",
+        wake="poll",
+        drop_also=("DROP TABLE IF EXISTS {lock_table}",),
+        largest_packet="SELECT @@max_allowed_packet",
+    ),
+    # DuckDB: ids from a sequence; one statement per batch of messages (atomic in DuckDB's autocommit) returns their
+    # ids. Only one process can open the database file: its publishes wake its readers, and the backend serializes
+    # its publishers with a lock of the process (a second connection's write would fail on a conflict, not wait).
+    # No index: an ART index costs every insert, and a columnar scan of the ids is cheap.
+    "duckdb": ChannelDialect(
+        facts=DATABASE_FACTS["duckdb"],
+        create_table=(
+            "CREATE SEQUENCE IF NOT EXISTS {sequence}",
+            "CREATE TABLE IF NOT EXISTS {table} (id BIGINT NOT NULL DEFAULT nextval('{sequence}'), "
+            "channel_key VARCHAR NOT NULL, payload BLOB NOT NULL, created_at DOUBLE NOT NULL)",
+        ),
+        publish=(
+            "WITH added AS (INSERT INTO {table} (channel_key, payload, created_at) "
+            "SELECT message.k, message.p, :now FROM (SELECT unnest(CAST(:keys AS VARCHAR[])) AS k, "
+            "unnest(CAST(:payloads AS BLOB[])) AS p, generate_subscripts(CAST(:keys AS VARCHAR[]), 1) AS ordinal) "
+            "AS message ORDER BY message.ordinal RETURNING id) "
+            "SELECT 0, MIN(id), MAX(id) FROM added HAVING COUNT(*) > 0",
+        ),
+        batched=True,
+        wanted="list_contains(CAST(:keys AS VARCHAR[]), channel_key)",
+        keys_as="array",
+        limit="LIMIT :limit",
+        wake="process",
+        drop_also=("DROP SEQUENCE IF EXISTS {sequence}",),
+    ),
 }
 
 
@@ -157,7 +228,7 @@ class ChannelStatements:
     """The advisory lock key of this table's publishers (PostgreSQL)."""
     keys_as: Literal["json", "array"]
     create_table: tuple[str, ...]
-    drop_table: str
+    drop_table: tuple[str, ...]
     table_exists: str
     publish: tuple[str, ...]
     batched: bool
@@ -165,6 +236,7 @@ class ChannelStatements:
     history: str
     max_id: str
     prune: str
+    largest_packet: str
 
     def bind_keys(self, keys: list[str]) -> Any:
         """``keys`` as the dialect binds a list."""
@@ -192,8 +264,11 @@ def channel_statements_for(
     facts = dialect.facts
     table = validate_table_name(table, facts, label)
     bare = table.rsplit(".", 1)[-1]
+    longest = facts.max_identifier_length
     names = {
-        **table_names(table, f"{bare[: facts.max_identifier_length - 8]}_key_idx"),
+        **table_names(table, f"{bare[: longest - 8]}_key_idx"),
+        "lock_table": f"{table[: -len(bare)]}{bare[: longest - 5]}_lock",
+        "sequence": f"{table[: -len(bare)]}{bare[: longest - 7]}_id_seq",
         "wanted": dialect.wanted,
         "limit": dialect.limit,
         "relaxed": "" if synchronous_commit else dialect.relaxed_commit,
@@ -213,7 +288,7 @@ def channel_statements_for(
         lock_key=int.from_bytes(digest[:8], "big", signed=True),
         keys_as=dialect.keys_as,
         create_table=tuple(fill(statement) for statement in dialect.create_table),
-        drop_table=fill(facts.drop_table),
+        drop_table=(fill(facts.drop_table), *(fill(statement) for statement in dialect.drop_also)),
         table_exists=fill(facts.table_exists),
         publish=tuple(fill(statement) for statement in publish),
         batched=batched,
@@ -221,4 +296,35 @@ def channel_statements_for(
         history=fill(_HISTORY),
         max_id=fill(_MAX_ID),
         prune=fill(_PRUNE),
+        largest_packet=dialect.largest_packet,
     )
+
+
+_SHARED_DUCKDB_PREFIXES = ("md:", "motherduck:")
+
+
+def one_process_database(config: Any, label: str) -> str:
+    """Which database a config of a ``process`` dialect (DuckDB) opens, as a key of this process.
+
+    Raises:
+        ImproperConfigurationError: for a use that other processes can share (a read-only file, which several
+            processes may open and none can publish to; MotherDuck), where this process's wake-ups and its lock
+            would not reach every publisher and reader.
+    """
+    connection_config = getattr(config, "connection_config", None) or {}
+    database = str(connection_config.get("database") or ":memory:")
+    if connection_config.get("read_only"):
+        msg = (
+            f"{label}: the channels backend needs a writable DuckDB database; read_only=True lets other processes "
+            f"open {database!r} too, and none of them can publish"
+        )
+        raise ImproperConfigurationError(msg)
+    if database.lower().startswith(_SHARED_DUCKDB_PREFIXES):
+        msg = (
+            f"{label}: the channels backend works on a DuckDB database of one process, and {database!r} is shared "
+            "with other processes (MotherDuck); use PostgreSQL, MySQL or a SQLite file for channels across processes"
+        )
+        raise ImproperConfigurationError(msg)
+    if database.startswith(":memory:"):
+        return database
+    return str(Path(database).resolve())

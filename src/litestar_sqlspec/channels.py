@@ -3,8 +3,9 @@
 The table is the truth: every message gets a monotonic id, and each backend instance (one per process, typically)
 reads the table after the last id it has seen, so every subscribed process receives every message once, in publish
 order, including those published while it was disconnected. How a reader learns that there is something to read is the
-dialect's business (``channel_dialects.py``): PostgreSQL's NOTIFY, the SQLite file changing, or adaptive polling; a
-publish in the same process wakes its readers at once. Nothing here raises out of ``publish`` or ``stream_events`` on
+dialect's business (``channel_dialects.py``): PostgreSQL's NOTIFY, the SQLite file changing, or adaptive polling
+(Oracle, MySQL); a publish in the same process wakes its readers at once (on DuckDB, whose database one process holds,
+that is all there is, with a slow safety poll). Nothing here raises out of ``publish`` or ``stream_events`` on
 a database error: it is logged, waited out, and the reader catches up from the table.
 """
 
@@ -21,7 +22,7 @@ from collections.abc import AsyncGenerator, Callable, Iterable
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from litestar.channels.backends.base import ChannelsBackend
@@ -36,7 +37,7 @@ from litestar_sqlspec._async.channel_ops import (
 )
 from litestar_sqlspec._drivers import driver_for
 from litestar_sqlspec._sync.channel_ops import SyncChannelOps, listen_forever_sync
-from litestar_sqlspec.channel_dialects import ChannelStatements, channel_statements_for
+from litestar_sqlspec.channel_dialects import ChannelStatements, channel_statements_for, one_process_database
 from litestar_sqlspec.coalescing import Coalescer
 from litestar_sqlspec.schema import create_table_racing
 from litestar_sqlspec.settings import config_label, extension_options, table_or_refuse
@@ -59,12 +60,32 @@ _PUBLISH_BATCH_BYTES = 8 * 1024 * 1024
 _FILE_CHECK_SECONDS = 0.01
 _FASTEST_POLL_SECONDS = 0.005
 _NOTIFY_SAFETY_POLL_SECONDS = 5.0
+"""The longest pause between reads where readers are woken: by NOTIFY, or (DuckDB) by this process's publishes."""
 _LISTEN_CHECK_SECONDS = 0.25
 _STARTUP_LISTEN_TIMEOUT = 10.0
 _SHUTDOWN_GRACE_SECONDS = 0.3
+_STATEMENT_ROOM = 64 * 1024
+"""Bytes of a publishing statement besides its payload (the SQL, the keys), where the server limits statements."""
 
 # Backends of this process on one table, so that a publish wakes the readers next to it at once.
 _NEIGHBOURS: dict[tuple[str, str], "weakref.WeakSet[SQLSpecChannelsBackend]"] = {}
+
+
+# The writers' lock of each database that this process alone opens (DuckDB), by database: a second connection's write
+# fails on a conflict instead of waiting, and ids from its sequence could commit out of order.
+_ONE_PROCESS_WRITERS: dict[str, threading.Lock] = {}
+
+T = TypeVar("T")
+
+
+def _holding(lock: threading.Lock, operation: Callable[..., T]) -> Callable[..., T]:
+    """``operation`` (a sync one, run in a worker thread), run while that thread holds ``lock``."""
+
+    def run(*args: Any) -> T:
+        with lock:
+            return operation(*args)
+
+    return run
 
 
 # This process's token in the wake-ups it sends, by process id (a forked child makes its own).
@@ -124,6 +145,17 @@ def _seconds(value: float | timedelta, name: str) -> float:
     return float(seconds)
 
 
+def _wake_mode(sql: ChannelStatements, config: Any, *, can_listen: bool) -> tuple[str, Path | None]:
+    """How this backend's readers wake up, and the SQLite file they watch (if they do)."""
+    if sql.wake == "notify" and not can_listen:
+        return "poll", None  # a driver (or engine: CockroachDB) without LISTEN: readers poll
+    if sql.wake == "file":
+        file = _sqlite_file(config)
+        # an in-memory database: only this process can publish, and it wakes us
+        return ("file", file) if file is not None else ("poll", None)
+    return sql.wake, None
+
+
 def _sqlite_file(config: Any) -> Path | None:
     """The SQLite database file of ``config``, or ``None`` for an in-memory database."""
     database = str(config.connection_config.get("database") or config.connection_config.get("uri") or "")
@@ -158,10 +190,11 @@ class SQLSpecChannelsBackend(ChannelsBackend):
             ``"litestar_channels"``.
         history: messages kept per channel for ``get_history`` (0: none), also for channels nobody subscribes to.
         poll_interval: the longest pause, in seconds, between two reads of the table when the database cannot notify
-            readers (Oracle) and nothing arrives; readers poll faster while messages flow.
+            readers (Oracle, MySQL/MariaDB) and nothing arrives; readers poll faster while messages flow.
         retention: how long a message stays readable for subscribers that lag or reconnect (seconds or timedelta);
             older messages beyond the newest ``history`` of their channel are deleted in batches.
-        max_payload_bytes: the largest payload ``publish`` accepts.
+        max_payload_bytes: the largest payload ``publish`` accepts (on MySQL/MariaDB at most half the server's
+            ``max_allowed_packet``, less 64 KiB: lowered to that at startup).
         synchronous_commit: ``False`` lets a publish return before its commit is flushed to disk (PostgreSQL's
             ``synchronous_commit = off`` for the publishing transaction only): messages are delivered and ordered as
             before, publishing is faster, and a crash of the database server can lose the last fraction of a
@@ -195,6 +228,8 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         self.poll_interval = float(poll_interval)
         self.retention = _seconds(retention, "retention")
         self.max_payload_bytes = max_payload_bytes
+        self._largest_payload = max_payload_bytes
+        self._packet_limit: int | None = None
         self.channel_prefix = channel_prefix
         self._capacity = output_queue_capacity or 0
         self._dropped = 0
@@ -211,13 +246,13 @@ class SQLSpecChannelsBackend(ChannelsBackend):
             self._ops = SyncChannelOps(config, self._sql)
             self._run = _compat_sync.workers_for(config, single_writer=self._sql.facts.single_writer).run
         self._pool = PoolUse(config, self._run)
+        self._publish_op: Callable[..., Any] = self._ops.publish
+        self._prune_op: Callable[..., Any] = self._ops.prune
+        if self._sql.wake == "process" and not config.is_async:
+            lock = _ONE_PROCESS_WRITERS.setdefault(one_process_database(config, label), threading.Lock())
+            self._publish_op, self._prune_op = _holding(lock, self._ops.publish), _holding(lock, self._ops.prune)
         self._lifetime: Any = None
-        self._wake_mode = self._sql.wake
-        if self._wake_mode == "notify" and driver.listen is None:
-            self._wake_mode = "poll"  # a driver (or engine: CockroachDB) without LISTEN: readers poll
-        self._file = _sqlite_file(config) if self._wake_mode == "file" else None
-        if self._wake_mode == "file" and self._file is None:
-            self._wake_mode = "poll"  # an in-memory database: only this process can publish, and it wakes us
+        self._wake_mode, self._file = _wake_mode(self._sql, config, can_listen=driver.listen is not None)
         self._neighbourhood = (self._sql.facts.name, self._sql.table.lower())
         self._names: dict[str, str] = {}
         self._from: dict[str, int] = {}
@@ -253,6 +288,8 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         await self._lifetime.__aenter__()
         try:
             await self._ensure_table()
+            if self._sql.largest_packet:
+                await self._learn_largest_payload()
         except BaseException:
             lifetime, self._lifetime = self._lifetime, None
             await lifetime.__aexit__(None, None, None)
@@ -299,12 +336,19 @@ class SQLSpecChannelsBackend(ChannelsBackend):
             raise ImproperConfigurationError(msg)
         await create_table_racing(self._run, self._ops)
 
+    async def _learn_largest_payload(self) -> None:
+        """Lower the payload limit to what the server takes (MySQL): a payload it refuses would be retried forever."""
+        packet = int(await self._run(self._ops.largest_packet))
+        fits = (packet - _STATEMENT_ROOM) // 2  # PyMySQL sends bytes as hex
+        if fits < self.max_payload_bytes:
+            self._largest_payload, self._packet_limit = max(fits, 0), packet
+
     async def prune(self) -> int:
         """Delete the messages older than ``retention`` beyond the newest ``history`` of their channel; how many."""
         deleted = 0
         async with self._pool.held():  # one pool for every batch, not one per batch, outside an app
             while True:
-                batch: int = await self._run(self._ops.prune, self.history, time.time() - self.retention, _BATCH)
+                batch: int = await self._run(self._prune_op, self.history, time.time() - self.retention, _BATCH)
                 deleted += batch
                 if batch < _BATCH:
                     return deleted
@@ -336,18 +380,22 @@ class SQLSpecChannelsBackend(ChannelsBackend):
 
         Raises:
             TypeError: when ``data`` is not bytes or a channel is not a string.
-            ValueError: when ``data`` is larger than ``max_payload_bytes``.
+            ValueError: when ``data`` is larger than ``max_payload_bytes`` (or, on MySQL, than half the server's
+                ``max_allowed_packet``, learnt at startup).
         """
         given: object = data
         if not isinstance(given, bytes | bytearray | memoryview):
             msg = f"{self._label}: channel payloads are bytes, got {type(given).__name__}"
             raise TypeError(msg)
         payload = bytes(given)
-        if len(payload) > self.max_payload_bytes:
-            msg = (
-                f"{self._label}: a payload of {len(payload)} bytes is larger than max_payload_bytes "
-                f"({self.max_payload_bytes})"
-            )
+        if len(payload) > self._largest_payload:
+            limit = f"max_payload_bytes ({self.max_payload_bytes})"
+            if self._packet_limit is not None:
+                limit = (
+                    f"what the server takes ({self._largest_payload} bytes: half its max_allowed_packet of "
+                    f"{self._packet_limit}, less room for the statement)"
+                )
+            msg = f"{self._label}: a payload of {len(payload)} bytes is larger than {limit}"
             raise ValueError(msg)
         keys = []
         for channel in channels:
@@ -375,7 +423,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
                 # Shielded: a publish whose caller is cancelled still ends its transaction (it may be committing in a
                 # worker thread already), so the next publish neither overtakes it nor finds its connection mid-write.
                 with anyio.CancelScope(shield=True):
-                    ids: range | None = await self._call(self._ops.publish, messages, time.time(), _origin())
+                    ids: range | None = await self._call(self._publish_op, messages, time.time(), _origin())
                 break
             except Exception:
                 if self._stopping.is_set():
@@ -488,7 +536,7 @@ class SQLSpecChannelsBackend(ChannelsBackend):
             if self._wake_mode == "file":
                 # the file is watched for subscribers; with none, only pruning is due (subscribe wakes this up)
                 timeout = _FILE_CHECK_SECONDS if self._names else self.poll_interval
-            elif self._wake_mode == "notify":
+            elif self._wake_mode in ("notify", "process"):
                 timeout = _NOTIFY_SAFETY_POLL_SECONDS
             else:
                 timeout = pause

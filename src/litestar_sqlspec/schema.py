@@ -36,7 +36,7 @@ def channels_table_ddl(config: Any) -> tuple[list[str], list[str]]:
     if table is None:
         return [], []
     sql = channel_statements_for(config, table)
-    return list(sql.create_table), [sql.drop_table]
+    return list(sql.create_table), list(sql.drop_table)
 
 
 async def create_table_racing(run: Callable[..., Awaitable[Any]], ops: Any) -> None:

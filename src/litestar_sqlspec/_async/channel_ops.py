@@ -86,6 +86,11 @@ class AsyncChannelOps:
         rows, _ = await self._runner.rows(self.sql.prune + " RETURNING 1", parameters=parameters)
         return len(rows)
 
+    async def largest_packet(self) -> int:
+        """The largest statement the server takes, in bytes (only where the dialect has ``largest_packet``)."""
+        rows, _ = await self._runner.rows(self.sql.largest_packet)
+        return int(rows[0][0])
+
     async def table_exists(self) -> bool:
         """Whether the table exists."""
         rows, _ = await self._runner.rows(self.sql.table_exists, parameters={"table": self.sql.table})
@@ -96,8 +101,8 @@ class AsyncChannelOps:
         await self._runner.rows(*self.sql.create_table)
 
     async def drop_table(self) -> None:
-        """Drop the table if it exists."""
-        await self._runner.rows(self.sql.drop_table)
+        """Drop the table (and what it needs besides itself) if it exists."""
+        await self._runner.rows(*self.sql.drop_table)
 
 
 async def listen_forever_async(

@@ -102,14 +102,37 @@ def _binary_safe(parameters: Any) -> Any:
     return [_Binary(value) if isinstance(value, bytes) else value for value in parameters]
 
 
+@functools.cache
+def _quiet_cursor() -> Any:
+    from aiomysql.cursors import Cursor  # noqa: PLC0415 - only aiomysql configs get here
+
+    class QuietCursor(Cursor):  # type: ignore[misc]
+        """aiomysql turns every server note into a Python warning: the package's ``IF [NOT] EXISTS`` DDL makes them."""
+
+        async def _show_warnings(self, conn: Any) -> None:
+            return None
+
+    return QuietCursor
+
+
 async def _aiomysql_execute(connection: Any, statement: str, parameters: Any) -> tuple[list[Any], int]:
     _register_binary()
-    return await execute_async(connection, statement, _binary_safe(parameters))
+    cursor = await connection.cursor(_quiet_cursor())
+    try:
+        await cursor.execute(statement, _binary_safe(parameters))
+        rows = list(await cursor.fetchall()) if cursor.description else []
+        return rows, int(cursor.rowcount)
+    finally:
+        await cursor.close()
 
 
 async def _aiomysql_executemany(connection: Any, statement: str, parameter_sets: list[Any]) -> None:
     _register_binary()
-    await executemany_async(connection, statement, [_binary_safe(each) for each in parameter_sets])
+    cursor = await connection.cursor(_quiet_cursor())
+    try:
+        await cursor.executemany(statement, [_binary_safe(each) for each in parameter_sets])
+    finally:
+        await cursor.close()
 
 
 _SYNC: dict[str, Any] = {

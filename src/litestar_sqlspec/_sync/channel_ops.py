@@ -88,6 +88,11 @@ class SyncChannelOps:
         rows, _ = self._runner.rows(self.sql.prune + " RETURNING 1", parameters=parameters)
         return len(rows)
 
+    def largest_packet(self) -> int:
+        """The largest statement the server takes, in bytes (only where the dialect has ``largest_packet``)."""
+        rows, _ = self._runner.rows(self.sql.largest_packet)
+        return int(rows[0][0])
+
     def table_exists(self) -> bool:
         """Whether the table exists."""
         rows, _ = self._runner.rows(self.sql.table_exists, parameters={"table": self.sql.table})
@@ -98,8 +103,8 @@ class SyncChannelOps:
         self._runner.rows(*self.sql.create_table)
 
     def drop_table(self) -> None:
-        """Drop the table if it exists."""
-        self._runner.rows(self.sql.drop_table)
+        """Drop the table (and what it needs besides itself) if it exists."""
+        self._runner.rows(*self.sql.drop_table)
 
 
 def listen_forever_sync(
