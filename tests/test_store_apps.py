@@ -16,7 +16,7 @@ from sqlspec.driver import AsyncDriverAdapterBase, SyncDriverAdapterBase
 from sqlspec.exceptions import ImproperConfigurationError
 
 from litestar_sqlspec import SQLSpecPlugin, SQLSpecStore
-from tests.databases import Database, make_database
+from tests.databases import STORE_KINDS, Database, make_database
 
 
 @post("/login")
@@ -53,7 +53,7 @@ def app_on(database: Database, **litestar: Any) -> Litestar:
     )
 
 
-@pytest.mark.parametrize("kind", ["aiosqlite", "sqlite", "psycopg_async", "psycopg_sync"])
+@pytest.mark.parametrize("kind", STORE_KINDS)
 def test_server_side_sessions_and_response_cache_live_in_the_database(kind: str, tmp_path: Path) -> None:
     database = make_database(kind, tmp_path)
     table = f"sessions_{kind}"

@@ -18,6 +18,8 @@ from litestar import Litestar, Request, get, post
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from sqlspec import SQLSpec
 from sqlspec.adapters.aiosqlite import AiosqliteConfig
+from sqlspec.adapters.asyncpg import AsyncpgConfig
+from sqlspec.adapters.psqlpy import PsqlpyConfig
 from sqlspec.adapters.psycopg import PsycopgAsyncConfig, PsycopgSyncConfig
 from sqlspec.adapters.sqlite import SqliteConfig
 
@@ -29,6 +31,10 @@ if KIND == "aiosqlite":
     config = AiosqliteConfig(connection_config={{"database": "app.db"}}, extension_config={{"litestar": litestar}})
 elif KIND == "sqlite":
     config = SqliteConfig(connection_config={{"database": "app.db"}}, extension_config={{"litestar": litestar}})
+elif KIND == "asyncpg":
+    config = AsyncpgConfig(connection_config={{"dsn": {dsn!r}}}, extension_config={{"litestar": litestar}})
+elif KIND == "psqlpy":
+    config = PsqlpyConfig(connection_config={{"dsn": {dsn!r}}}, extension_config={{"litestar": litestar}})
 else:
     config_type = PsycopgAsyncConfig if KIND == "psycopg_async" else PsycopgSyncConfig
     config = config_type(connection_config={{"conninfo": {dsn!r}}}, extension_config={{"litestar": litestar}})
@@ -91,9 +97,9 @@ def run(directory: Path, *args: str, answer: str = "") -> str:
     return done.stdout.strip()
 
 
-@pytest.mark.parametrize("kind", ["aiosqlite", "sqlite", "psycopg_async", "psycopg_sync"])
+@pytest.mark.parametrize("kind", ["aiosqlite", "sqlite", "psycopg_async", "psycopg_sync", "asyncpg", "psqlpy"])
 def test_litestar_sessions_commands_work_on_the_sql_store(kind: str, tmp_path: Path) -> None:
-    if kind.startswith("psycopg"):
+    if kind not in ("aiosqlite", "sqlite"):
         require_postgres()
     table = f"cli_sessions_{kind}_{os.getpid()}"
     (tmp_path / "app.py").write_text(textwrap.dedent(APP.format(kind=kind, table=table, dsn=PG_DSN)))
