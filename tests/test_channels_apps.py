@@ -50,6 +50,14 @@ if kind == "aiosqlite":
     config = AiosqliteConfig(connection_config={{"database": where}}, extension_config=extension)
 elif kind == "sqlite":
     config = SqliteConfig(connection_config={{"database": where}}, extension_config=extension)
+elif kind == "asyncpg":
+    from sqlspec.adapters.asyncpg import AsyncpgConfig
+
+    config = AsyncpgConfig(connection_config={{"dsn": where}}, extension_config=extension)
+elif kind == "psqlpy":
+    from sqlspec.adapters.psqlpy import PsqlpyConfig
+
+    config = PsqlpyConfig(connection_config={{"dsn": where}}, extension_config=extension)
 elif kind.startswith("mariadb"):
     from sqlspec.adapters.asyncmy import AsyncmyConfig
     from sqlspec.adapters.pymysql import PyMysqlConfig
@@ -87,7 +95,8 @@ def _where(database: Database) -> str:
 
 
 @pytest.mark.parametrize(
-    "kind", ["aiosqlite", "sqlite", "psycopg_async", "psycopg_sync", "mariadb_async", "mariadb_sync"]
+    "kind",
+    ["aiosqlite", "sqlite", "psycopg_async", "psycopg_sync", "asyncpg", "psqlpy", "mariadb_async", "mariadb_sync"],
 )
 async def test_a_second_os_process_receives_every_message_in_order(kind: str, tmp_path: Path) -> None:
     database = make_database(kind, tmp_path)
@@ -228,7 +237,9 @@ async def say(data: JSONBody[dict[str, str]], channels: NamedDependency[Channels
     await channels.wait_published(data["text"], channels=["chat"])
 
 
-@pytest.mark.parametrize("kind", ["aiosqlite", "sqlite", "psycopg_async", "mariadb_async", "mariadb_sync", "duckdb"])
+@pytest.mark.parametrize(
+    "kind", ["aiosqlite", "sqlite", "psycopg_async", "asyncpg", "psqlpy", "mariadb_async", "mariadb_sync", "duckdb"]
+)
 def test_a_websocket_subscriber_receives_what_an_http_handler_publishes(kind: str, tmp_path: Path) -> None:
     database = make_database(kind, tmp_path)
     table = f"channels_{uuid.uuid4().hex[:10]}"
