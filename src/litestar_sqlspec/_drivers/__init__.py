@@ -22,7 +22,8 @@ from litestar_sqlspec._drivers.embedded import DUCKDB
 from litestar_sqlspec._drivers.facts import DriverFacts, Listen
 from litestar_sqlspec._drivers.mysql import AIOMYSQL, ASYNCMY, MYSQLCONNECTOR_ASYNC, MYSQLCONNECTOR_SYNC, PYMYSQL
 from litestar_sqlspec._drivers.oracle import ORACLE_ASYNC, ORACLE_SYNC
-from litestar_sqlspec._drivers.postgres import ASYNCPG, PSQLPY, PSYCOPG_ASYNC, PSYCOPG_SYNC
+from litestar_sqlspec._drivers.pg_native import ASYNCPG, PSQLPY
+from litestar_sqlspec._drivers.psycopg import PSYCOPG_ASYNC, PSYCOPG_SYNC
 from litestar_sqlspec._drivers.sqlite import AIOSQLITE, SQLITE
 from litestar_sqlspec._drivers.statements import ends_transaction, is_transaction_control, returns_rows
 
@@ -37,14 +38,8 @@ __all__ = (
     "returns_rows",
 )
 
-_GENERIC_SYNC = DriverFacts(
-    adapter="", is_async=False, execute=execute_sync, executemany=executemany_sync, commit=commit_sync,
-    rollback=rollback_sync,
-)  # fmt: skip
-_GENERIC_ASYNC = DriverFacts(
-    adapter="", is_async=True, execute=execute_async, executemany=executemany_async, commit=commit_async,
-    rollback=rollback_async,
-)  # fmt: skip
+_GENERIC_SYNC = DriverFacts("", False, execute_sync, executemany_sync, commit_sync, rollback_sync)
+_GENERIC_ASYNC = DriverFacts("", True, execute_async, executemany_async, commit_async, rollback_async)
 
 DRIVERS: dict[tuple[str, bool], DriverFacts] = {
     (facts.adapter, facts.is_async): facts

@@ -1,21 +1,17 @@
-"""PostgreSQL's drivers: psycopg (sync and async), asyncpg and psqlpy.
+"""psycopg 3, sync and async: a DB-API driver that opens a transaction with the first statement.
 
-psycopg is a DB-API driver that opens a transaction with the first statement; asyncpg and psqlpy run each statement
-in a transaction of its own unless one is begun, so the package begins one (``begin``). The listeners hold a
-connection of their own ``LISTEN``ing to the wake-up channel.
+The package's own statements run on one kept cursor per connection, taken with the pool's own ``getconn``/``putconn``;
+the listener holds a connection of its own ``LISTEN``ing to the wake-up channel.
 """
 
-import asyncio
-import contextlib
-import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from litestar_sqlspec._drivers.dbapi import commit_async, commit_sync, rollback_async, rollback_sync
 from litestar_sqlspec._drivers.facts import DriverFacts
-from litestar_sqlspec._drivers.statements import returns_rows
 
-__all__ = ("ASYNCPG", "PSQLPY", "PSYCOPG_ASYNC", "PSYCOPG_SYNC", "forget_large_result", "kept_cursor")
+__all__ = ("PSYCOPG_ASYNC", "PSYCOPG_SYNC", "forget_large_result", "kept_cursor")
 
 _PSYCOPG_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE
 _KEPT_CURSOR = "_litestar_sqlspec_cursor"
@@ -66,11 +62,6 @@ def _psycopg_pool_checkout(pool: Any) -> tuple[Callable[[], Any], Callable[[Any]
     return None
 
 
-def _pool_max_size(pool: Any) -> int | None:
-    size = getattr(pool, "max_size", None)
-    return size if isinstance(size, int) else None
-
-
 def _psycopg_pool_check(pool: Any) -> Callable[[], Any] | None:
     if type(pool).__module__.startswith("psycopg_pool"):
         check: Callable[[], Any] = pool.check
@@ -105,22 +96,6 @@ def _psycopg_execute_sync(connection: Any, statement: str, parameters: Any) -> t
 
 def _psycopg_executemany_sync(connection: Any, statement: str, parameter_sets: list[Any]) -> None:
     kept_cursor(connection).executemany(statement, parameter_sets)
-
-
-async def _commit_async(connection: Any) -> None:
-    await connection.commit()
-
-
-async def _rollback_async(connection: Any) -> None:
-    await connection.rollback()
-
-
-def _commit_sync(connection: Any) -> None:
-    connection.commit()
-
-
-def _rollback_sync(connection: Any) -> None:
-    connection.rollback()
 
 
 async def _psycopg_switch_async(connection: Any, on: bool) -> Callable[[], Any] | None:
@@ -188,123 +163,6 @@ def _psycopg_listen_sync(
         connection.close()
 
 
-# asyncpg and psqlpy: rows come from fetch-style calls, row counts from the command tag ("DELETE 3")
-
-_TAG_COUNT = re.compile(r"(\d+)\s*$")
-
-
-async def _asyncpg_execute(connection: Any, statement: str, parameters: Any) -> tuple[list[Any], int]:
-    if returns_rows(statement):
-        rows = await connection.fetch(statement, *parameters)
-        return list(rows), len(rows)
-    tag = await connection.execute(statement, *parameters)
-    found = _TAG_COUNT.search(tag or "")
-    return [], int(found.group(1)) if found else -1
-
-
-async def _asyncpg_executemany(connection: Any, statement: str, parameter_sets: list[Any]) -> None:
-    await connection.executemany(statement, parameter_sets)
-
-
-async def _asyncpg_begin(connection: Any) -> None:
-    await connection.execute("BEGIN")
-
-
-async def _asyncpg_commit(connection: Any) -> None:
-    await connection.execute("COMMIT")
-
-
-async def _asyncpg_rollback(connection: Any) -> None:
-    await connection.execute("ROLLBACK")
-
-
-def _asyncpg_in_transaction(connection: Any) -> bool:
-    return bool(connection.is_in_transaction())
-
-
-def _asyncpg_lost(connection: Any) -> bool:
-    return bool(connection.is_closed())
-
-
-async def _asyncpg_listen(
-    config: Any,
-    channel: str,
-    *,
-    on_wake: Callable[[], None],
-    on_listening: Callable[[], None],
-    stopping: Callable[[], bool],
-    check_every: float,
-    ignore: str,
-) -> None:
-    connection = await config.create_connection()  # of its own: no pool slot
-    lost = asyncio.Event()
-
-    def notified(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
-        if payload != ignore:
-            on_wake()
-
-    try:
-        connection.add_termination_listener(lambda _connection: lost.set())
-        await connection.add_listener(channel, notified)
-        on_listening()
-        while not stopping():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(check_every):
-                    await lost.wait()
-            if lost.is_set() or connection.is_closed():
-                msg = f"the connection LISTENing to {channel!r} was lost"
-                raise ConnectionError(msg)
-    finally:
-        if not connection.is_closed():
-            with contextlib.suppress(Exception):
-                await connection.close(timeout=2)
-
-
-async def _psqlpy_execute(connection: Any, statement: str, parameters: Any) -> tuple[list[Any], int]:
-    result = await connection.execute(statement, parameters)
-    rows = result.result(as_tuple=True)
-    # psqlpy reports no row count: writes whose count matters say RETURNING (``reports_rowcount``)
-    return list(rows), len(rows) if rows else -1
-
-
-async def _psqlpy_executemany(connection: Any, statement: str, parameter_sets: list[Any]) -> None:
-    await connection.execute_many(statement, parameter_sets)
-
-
-async def _psqlpy_listen(
-    config: Any,
-    channel: str,
-    *,
-    on_wake: Callable[[], None],
-    on_listening: Callable[[], None],
-    stopping: Callable[[], bool],
-    check_every: float,
-    ignore: str,
-) -> None:
-    pool = config.connection_instance
-    if pool is None:
-        pool = config.connection_instance = await config.create_pool()
-    listener = pool.listener()  # a connection of its own, outside the pool's slots
-
-    async def notified(_connection: Any, payload: str, _channel: str, _pid: int) -> None:
-        if payload != ignore:
-            on_wake()
-
-    await listener.add_callback(channel=channel, callback=notified)
-    await listener.startup()
-    try:
-        listener.listen()
-        on_listening()
-        while not stopping():
-            await asyncio.sleep(check_every)
-            if not listener.is_started or listener.connection is None:
-                msg = f"the connection LISTENing to {channel!r} was lost"
-                raise ConnectionError(msg)
-    finally:
-        with contextlib.suppress(Exception):
-            await listener.shutdown()
-
-
 _PSYCOPG_SHARED: dict[str, Any] = {
     "in_transaction": _psycopg_in_transaction,
     "direct_checkout": _psycopg_pool_checkout,
@@ -317,8 +175,8 @@ PSYCOPG_ASYNC = DriverFacts(
     is_async=True,
     execute=_psycopg_execute_async,
     executemany=_psycopg_executemany_async,
-    commit=_commit_async,
-    rollback=_rollback_async,
+    commit=commit_async,
+    rollback=rollback_async,
     autocommit_on=partial(_psycopg_switch_async, on=True),
     autocommit_off=partial(_psycopg_switch_async, on=False),
     listen=_psycopg_listen_async,
@@ -329,42 +187,10 @@ PSYCOPG_SYNC = DriverFacts(
     is_async=False,
     execute=_psycopg_execute_sync,
     executemany=_psycopg_executemany_sync,
-    commit=_commit_sync,
-    rollback=_rollback_sync,
+    commit=commit_sync,
+    rollback=rollback_sync,
     autocommit_on=partial(_psycopg_switch_sync, on=True),
     autocommit_off=partial(_psycopg_switch_sync, on=False),
     listen=_psycopg_listen_sync,
     **_PSYCOPG_SHARED,
-)
-ASYNCPG = DriverFacts(
-    adapter="asyncpg",
-    is_async=True,
-    execute=_asyncpg_execute,
-    executemany=_asyncpg_executemany,
-    commit=_asyncpg_commit,
-    rollback=_asyncpg_rollback,
-    in_transaction=_asyncpg_in_transaction,
-    begin=_asyncpg_begin,
-    statement_methods=frozenset(
-        {"execute", "executemany", "fetch", "fetchrow", "fetchval", "fetchmany", "cursor", "prepare"}
-        | {"copy_from_table", "copy_from_query", "copy_to_table", "copy_records_to_table"}
-    ),
-    listen=_asyncpg_listen,
-    connection_lost=_asyncpg_lost,
-)
-PSQLPY = DriverFacts(
-    adapter="psqlpy",
-    is_async=True,
-    execute=_psqlpy_execute,
-    executemany=_psqlpy_executemany,
-    commit=_asyncpg_commit,  # the same SQL through ``execute``
-    rollback=_asyncpg_rollback,
-    begin=_asyncpg_begin,
-    statement_methods=frozenset(
-        {"execute", "execute_many", "execute_batch", "fetch", "fetch_row", "fetch_val", "cursor", "prepare"}
-        | {"binary_copy_to_table", "copy_records_to_table"}
-    ),
-    reports_rowcount=False,
-    binds_bytea_arrays=False,  # psqlpy 0.13 encodes list[bytes] elements wrongly (a 4-byte prefix each)
-    listen=_psqlpy_listen,
 )

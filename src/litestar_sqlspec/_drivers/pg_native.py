@@ -1,0 +1,165 @@
+"""asyncpg and psqlpy: PostgreSQL drivers that run each statement in a transaction of its own unless one is begun.
+
+The package begins one (``begin``) for a request and for several statements of its own. Rows come from fetch-style
+calls, row counts from the command tag (asyncpg) or ``RETURNING`` (psqlpy reports none). Each listens on a connection
+of its own: asyncpg's ``add_listener``, psqlpy's ``Listener``.
+"""
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Callable
+from typing import Any
+
+from litestar_sqlspec._drivers.facts import DriverFacts
+from litestar_sqlspec._drivers.statements import returns_rows
+
+__all__ = ("ASYNCPG", "PSQLPY")
+
+_TAG_COUNT = re.compile(r"(\d+)\s*$")
+
+
+async def _asyncpg_execute(connection: Any, statement: str, parameters: Any) -> tuple[list[Any], int]:
+    if returns_rows(statement):
+        rows = await connection.fetch(statement, *parameters)
+        return list(rows), len(rows)
+    tag = await connection.execute(statement, *parameters)
+    found = _TAG_COUNT.search(tag or "")
+    return [], int(found.group(1)) if found else -1
+
+
+async def _asyncpg_executemany(connection: Any, statement: str, parameter_sets: list[Any]) -> None:
+    await connection.executemany(statement, parameter_sets)
+
+
+async def _asyncpg_begin(connection: Any) -> None:
+    await connection.execute("BEGIN")
+
+
+async def _asyncpg_commit(connection: Any) -> None:
+    await connection.execute("COMMIT")
+
+
+async def _asyncpg_rollback(connection: Any) -> None:
+    await connection.execute("ROLLBACK")
+
+
+def _asyncpg_in_transaction(connection: Any) -> bool:
+    return bool(connection.is_in_transaction())
+
+
+def _asyncpg_lost(connection: Any) -> bool:
+    return bool(connection.is_closed())
+
+
+async def _asyncpg_listen(
+    config: Any,
+    channel: str,
+    *,
+    on_wake: Callable[[], None],
+    on_listening: Callable[[], None],
+    stopping: Callable[[], bool],
+    check_every: float,
+    ignore: str,
+) -> None:
+    connection = await config.create_connection()  # of its own: no pool slot
+    lost = asyncio.Event()
+
+    def notified(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        if payload != ignore:
+            on_wake()
+
+    try:
+        connection.add_termination_listener(lambda _connection: lost.set())
+        await connection.add_listener(channel, notified)
+        on_listening()
+        while not stopping():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(check_every):
+                    await lost.wait()
+            if lost.is_set() or connection.is_closed():
+                msg = f"the connection LISTENing to {channel!r} was lost"
+                raise ConnectionError(msg)
+    finally:
+        if not connection.is_closed():
+            with contextlib.suppress(Exception):
+                await connection.close(timeout=2)
+
+
+async def _psqlpy_execute(connection: Any, statement: str, parameters: Any) -> tuple[list[Any], int]:
+    result = await connection.execute(statement, parameters)
+    rows = result.result(as_tuple=True)
+    # psqlpy reports no row count: writes whose count matters say RETURNING (``reports_rowcount``)
+    return list(rows), len(rows) if rows else -1
+
+
+async def _psqlpy_executemany(connection: Any, statement: str, parameter_sets: list[Any]) -> None:
+    await connection.execute_many(statement, parameter_sets)
+
+
+async def _psqlpy_listen(
+    config: Any,
+    channel: str,
+    *,
+    on_wake: Callable[[], None],
+    on_listening: Callable[[], None],
+    stopping: Callable[[], bool],
+    check_every: float,
+    ignore: str,
+) -> None:
+    pool = config.connection_instance
+    if pool is None:
+        pool = config.connection_instance = await config.create_pool()
+    listener = pool.listener()  # a connection of its own, outside the pool's slots
+
+    async def notified(_connection: Any, payload: str, _channel: str, _pid: int) -> None:
+        if payload != ignore:
+            on_wake()
+
+    await listener.add_callback(channel=channel, callback=notified)
+    await listener.startup()
+    try:
+        listener.listen()
+        on_listening()
+        while not stopping():
+            await asyncio.sleep(check_every)
+            if not listener.is_started or listener.connection is None:
+                msg = f"the connection LISTENing to {channel!r} was lost"
+                raise ConnectionError(msg)
+    finally:
+        with contextlib.suppress(Exception):
+            await listener.shutdown()
+
+
+ASYNCPG = DriverFacts(
+    adapter="asyncpg",
+    is_async=True,
+    execute=_asyncpg_execute,
+    executemany=_asyncpg_executemany,
+    commit=_asyncpg_commit,
+    rollback=_asyncpg_rollback,
+    in_transaction=_asyncpg_in_transaction,
+    begin=_asyncpg_begin,
+    statement_methods=frozenset(
+        {"execute", "executemany", "fetch", "fetchrow", "fetchval", "fetchmany", "cursor", "prepare"}
+        | {"copy_from_table", "copy_from_query", "copy_to_table", "copy_records_to_table"}
+    ),
+    listen=_asyncpg_listen,
+    connection_lost=_asyncpg_lost,
+)
+PSQLPY = DriverFacts(
+    adapter="psqlpy",
+    is_async=True,
+    execute=_psqlpy_execute,
+    executemany=_psqlpy_executemany,
+    commit=_asyncpg_commit,  # the same SQL through ``execute``
+    rollback=_asyncpg_rollback,
+    begin=_asyncpg_begin,
+    statement_methods=frozenset(
+        {"execute", "execute_many", "execute_batch", "fetch", "fetch_row", "fetch_val", "cursor", "prepare"}
+        | {"binary_copy_to_table", "copy_records_to_table"}
+    ),
+    reports_rowcount=False,
+    binds_bytea_arrays=False,  # psqlpy 0.13 encodes list[bytes] elements wrongly (a 4-byte prefix each)
+    listen=_psqlpy_listen,
+)
