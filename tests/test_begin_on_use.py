@@ -1,6 +1,7 @@
 """Drivers that autocommit each statement (asyncpg, psqlpy, DuckDB): the request's transaction begins with its first
 statement, through the session or the raw connection alike, and a request that runs none begins nothing."""
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from tests.apps import make_app
 from tests.databases import Database, make_database
 
 # how each driver's own connection runs an INSERT of one name (what a handler using db_connection writes)
-RAW_INSERT = {
+RAW_INSERT: dict[str, Callable[[Any, str, str], Awaitable[Any]]] = {
     "asyncpg": lambda connection, table, name: connection.execute(f"INSERT INTO {table} (name) VALUES ($1)", name),
     "psqlpy": lambda connection, table, name: connection.execute(f"INSERT INTO {table} (name) VALUES ($1)", [name]),
 }
