@@ -4,6 +4,7 @@ Every kind is a real database: SQLite files, and the PostgreSQL server at 127.0.
 Rows are read back through a separate raw connection (stdlib sqlite3 or psycopg), never through the app.
 """
 
+import importlib
 import os
 import sqlite3
 import uuid
@@ -298,73 +299,39 @@ def make_database(kind: str, tmp_path: Path) -> Database:
     return Database(kind, "postgres", lambda ext: config_type()(connection_config=pool(dsn), extension_config=ext))
 
 
-def _asyncmy() -> Any:
-    from sqlspec.adapters.asyncmy import AsyncmyConfig
-
-    return AsyncmyConfig
-
-
-def _aiomysql() -> Any:
-    from sqlspec.adapters.aiomysql import AiomysqlConfig
-
-    return AiomysqlConfig
-
-
-def _pymysql() -> Any:
-    from sqlspec.adapters.pymysql import PyMysqlConfig
-
-    return PyMysqlConfig
-
-
-def _mysqlconnector_async() -> Any:
-    from sqlspec.adapters.mysqlconnector import MysqlConnectorAsyncConfig
-
-    return MysqlConnectorAsyncConfig
-
-
-def _mysqlconnector_sync() -> Any:
-    from sqlspec.adapters.mysqlconnector import MysqlConnectorSyncConfig
-
-    return MysqlConnectorSyncConfig
-
-
-def _psycopg_async() -> Any:
-    from sqlspec.adapters.psycopg import PsycopgAsyncConfig
-
-    return PsycopgAsyncConfig
-
-
-def _psycopg_sync() -> Any:
-    from sqlspec.adapters.psycopg import PsycopgSyncConfig
-
-    return PsycopgSyncConfig
-
-
-def _asyncpg() -> Any:
-    from sqlspec.adapters.asyncpg import AsyncpgConfig
-
-    return AsyncpgConfig
-
-
-def _psqlpy() -> Any:
-    from sqlspec.adapters.psqlpy import PsqlpyConfig
-
-    return PsqlpyConfig
+def _config_class(adapter: str, name: str) -> Callable[[], Any]:
+    """sqlspec's config class ``name`` of ``sqlspec.adapters.<adapter>``, imported when a test first needs it."""
+    return lambda: getattr(importlib.import_module(f"sqlspec.adapters.{adapter}"), name)
 
 
 _MYSQL_KINDS: dict[str, tuple[Callable[[], Any], dict[str, Any]]] = {
-    "mariadb_async": (_asyncmy, {"minsize": 1, "maxsize": POOL_SIZE}),
-    "aiomysql": (_aiomysql, {"minsize": 1, "maxsize": POOL_SIZE}),
-    "mariadb_sync": (_pymysql, {}),
+    "mariadb_async": (_config_class("asyncmy", "AsyncmyConfig"), {"minsize": 1, "maxsize": POOL_SIZE}),
+    "aiomysql": (_config_class("aiomysql", "AiomysqlConfig"), {"minsize": 1, "maxsize": POOL_SIZE}),
+    "mariadb_sync": (_config_class("pymysql", "PyMysqlConfig"), {}),
     # mysql-connector's TLS negotiation with this MariaDB fails: plain TCP on the loopback
-    "mysqlconnector_async": (_mysqlconnector_async, {"pool_size": POOL_SIZE, "ssl_disabled": True}),
-    "mysqlconnector_sync": (_mysqlconnector_sync, {"pool_size": POOL_SIZE, "ssl_disabled": True}),
+    "mysqlconnector_async": (
+        _config_class("mysqlconnector", "MysqlConnectorAsyncConfig"),
+        {"pool_size": POOL_SIZE, "ssl_disabled": True},
+    ),
+    "mysqlconnector_sync": (
+        _config_class("mysqlconnector", "MysqlConnectorSyncConfig"),
+        {"pool_size": POOL_SIZE, "ssl_disabled": True},
+    ),
 }
 _POSTGRES_KINDS: dict[str, tuple[Callable[[], Any], Callable[[str], dict[str, Any]]]] = {
-    "psycopg_async": (_psycopg_async, lambda dsn: {"conninfo": dsn, "min_size": POOL_SIZE, "max_size": POOL_SIZE}),
-    "psycopg_sync": (_psycopg_sync, lambda dsn: {"conninfo": dsn, "min_size": POOL_SIZE, "max_size": POOL_SIZE}),
-    "asyncpg": (_asyncpg, lambda dsn: {"dsn": dsn, "min_size": 1, "max_size": POOL_SIZE}),
-    "psqlpy": (_psqlpy, lambda dsn: {"dsn": dsn, "max_db_pool_size": POOL_SIZE}),
+    "psycopg_async": (
+        _config_class("psycopg", "PsycopgAsyncConfig"),
+        lambda dsn: {"conninfo": dsn, "min_size": POOL_SIZE, "max_size": POOL_SIZE},
+    ),
+    "psycopg_sync": (
+        _config_class("psycopg", "PsycopgSyncConfig"),
+        lambda dsn: {"conninfo": dsn, "min_size": POOL_SIZE, "max_size": POOL_SIZE},
+    ),
+    "asyncpg": (
+        _config_class("asyncpg", "AsyncpgConfig"),
+        lambda dsn: {"dsn": dsn, "min_size": 1, "max_size": POOL_SIZE},
+    ),
+    "psqlpy": (_config_class("psqlpy", "PsqlpyConfig"), lambda dsn: {"dsn": dsn, "max_db_pool_size": POOL_SIZE}),
 }
 
 

@@ -35,7 +35,7 @@ from litestar_sqlspec._async.channel_ops import (
     AsyncChannelOps,
     listen_forever_async,
 )
-from litestar_sqlspec._drivers import driver_for
+from litestar_sqlspec._drivers import Listening, driver_for
 from litestar_sqlspec._sync.channel_ops import SyncChannelOps, listen_forever_sync
 from litestar_sqlspec.channel_dialects import ChannelStatements, channel_statements_for, one_process_database
 from litestar_sqlspec.coalescing import Coalescer
@@ -621,29 +621,20 @@ class SQLSpecChannelsBackend(ChannelsBackend):
     async def _start_listener(self) -> None:
         assert self._listening is not None
         if self.config.is_async:
-            listener = listen_forever_async(
-                self.config,
-                self._sql,
-                label=self._label,
-                on_wake=self._wake_up,
-                on_listening=self._set_listening,
-                stopping=self._stopping.is_set,
-                check_every=_NOTIFY_SAFETY_POLL_SECONDS,
-                ignore=_origin(),
+            listening = Listening(
+                self._wake_up, self._set_listening, self._stopping.is_set, _NOTIFY_SAFETY_POLL_SECONDS, _origin()
             )
+            listener = listen_forever_async(self.config, self._sql, label=self._label, listening=listening)
             self._tasks.append(asyncio.create_task(listener, name=f"{self._label} channels listener"))
         else:
-            listen = partial(
-                listen_forever_sync,
-                self.config,
-                self._sql,
-                label=self._label,
-                on_wake=self._threadsafe(self._wake_up),
-                on_listening=self._threadsafe(self._set_listening),
-                stopping=self._stopping.is_set,
-                check_every=_LISTEN_CHECK_SECONDS,
-                ignore=_origin(),
+            listening = Listening(
+                self._threadsafe(self._wake_up),
+                self._threadsafe(self._set_listening),
+                self._stopping.is_set,
+                _LISTEN_CHECK_SECONDS,
+                _origin(),
             )
+            listen = partial(listen_forever_sync, self.config, self._sql, label=self._label, listening=listening)
             threading.Thread(target=listen, name="litestar-sqlspec-listener", daemon=True).start()
         try:
             async with asyncio.timeout(_STARTUP_LISTEN_TIMEOUT):

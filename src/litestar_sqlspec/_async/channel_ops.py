@@ -1,14 +1,13 @@
 """The channels table's operations, and the PostgreSQL listener that wakes readers in other processes."""
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from sqlspec.config import AsyncDatabaseConfig, NoPoolAsyncConfig
 
 from litestar_sqlspec._async.statements import AsyncStatementRunner
 from litestar_sqlspec._compat_async import asleep, read_bytes_async
-from litestar_sqlspec._drivers import driver_for
+from litestar_sqlspec._drivers import Listening, driver_for
 from litestar_sqlspec.channel_dialects import ChannelStatements
 
 __all__ = (
@@ -106,43 +105,25 @@ class AsyncChannelOps:
 
 
 async def listen_forever_async(
-    config: AsyncAnyConfig,
-    sql: ChannelStatements,
-    *,
-    label: str,
-    on_wake: Callable[[], None],
-    on_listening: Callable[[], None],
-    stopping: Callable[[], bool],
-    check_every: float,
-    ignore: str,
+    config: AsyncAnyConfig, sql: ChannelStatements, *, label: str, listening: Listening
 ) -> None:
-    """Hold a connection of its own LISTENing to the table's wake-up channel until ``stopping()``.
+    """Hold a connection of its own LISTENing to the table's wake-up channel until ``listening.stopping()``.
 
-    ``on_wake`` is called for each NOTIFY whose payload is not ``ignore`` (sent by this process, whose publishes wake
-    their readers directly), ``on_listening`` once the LISTEN is in place. A lost connection is logged, waited out
-    (backoff up to 2 s) and replaced, and ``on_wake`` is called after each loss so that readers catch up from the
-    table. How a driver listens is its entry's ``listen`` (``_drivers``).
+    A lost connection is logged, waited out (backoff up to 2 s) and replaced, and ``listening.on_wake`` is called after
+    each loss so that readers catch up from the table. How a driver listens is its entry's ``listen`` (``_drivers``).
     """
     listen = driver_for(config).listen
     if listen is None:
         msg = f"{label}: this driver cannot LISTEN; its readers poll"
         raise TypeError(msg)
     delay = FIRST_BACKOFF_SECONDS
-    while not stopping():
+    while not listening.stopping():
         try:
-            await listen(
-                config,
-                sql.wake_channel,
-                on_wake=on_wake,
-                on_listening=on_listening,
-                stopping=stopping,
-                check_every=check_every,
-                ignore=ignore,
-            )
+            await listen(config, sql.wake_channel, listening)
         except Exception:
             logger.warning("%s: the channels listener failed; listening again in %.2f s", label, delay, exc_info=True)
-        on_wake()
-        if stopping():
+        listening.on_wake()
+        if listening.stopping():
             return
         await asleep(delay)
         delay = min(delay * 2, LONGEST_BACKOFF_SECONDS)

@@ -19,7 +19,7 @@ from litestar_sqlspec._drivers.dbapi import (
     rollback_sync,
 )
 from litestar_sqlspec._drivers.embedded import DUCKDB
-from litestar_sqlspec._drivers.facts import DriverFacts, Listen
+from litestar_sqlspec._drivers.facts import DriverFacts, Listen, Listening
 from litestar_sqlspec._drivers.mysql import AIOMYSQL, ASYNCMY, MYSQLCONNECTOR_ASYNC, MYSQLCONNECTOR_SYNC, PYMYSQL
 from litestar_sqlspec._drivers.oracle import ORACLE_ASYNC, ORACLE_SYNC
 from litestar_sqlspec._drivers.pg_native import ASYNCPG, PSQLPY
@@ -31,6 +31,7 @@ __all__ = (
     "DRIVERS",
     "DriverFacts",
     "Listen",
+    "Listening",
     "adapter_of",
     "driver_for",
     "ends_transaction",

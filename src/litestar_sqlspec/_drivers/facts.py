@@ -9,13 +9,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ("DriverFacts", "Listen", "no_transaction_state")
+__all__ = ("DriverFacts", "Listen", "Listening", "no_transaction_state")
 
-Listen = Callable[..., Any]
-"""``listen(config, channel, *, on_wake, on_listening, stopping, check_every, ignore)``: hold a connection of its own
-LISTENing to ``channel``, call ``on_wake()`` per notification whose payload is not ``ignore``, ``on_listening()`` once
-listening; return once ``stopping()`` holds (checked at least every ``check_every`` seconds), raise when the
-connection is lost."""
+
+@dataclass(frozen=True, slots=True)
+class Listening:
+    """What a PostgreSQL listener calls back, and when it stops."""
+
+    on_wake: Callable[[], None]
+    """Called per notification whose payload is not ``ignore``."""
+    on_listening: Callable[[], None]
+    """Called once the ``LISTEN`` is in place."""
+    stopping: Callable[[], bool]
+    """The listener returns once this holds, checked at least every ``check_every`` seconds."""
+    check_every: float
+    ignore: str
+    """The payload of this process's own wake-ups (its publishes wake their readers directly)."""
+
+
+Listen = Callable[[Any, str, Listening], Any]
+"""``listen(config, channel, listening)``: hold a connection of its own LISTENing to ``channel`` and call back as
+``listening`` says; raise when the connection is lost."""
 
 
 def no_transaction_state(connection: Any) -> bool | None:

@@ -8,10 +8,9 @@ of its own: asyncpg's ``add_listener``, psqlpy's ``Listener``.
 import asyncio
 import contextlib
 import re
-from collections.abc import Callable
 from typing import Any
 
-from litestar_sqlspec._drivers.facts import DriverFacts
+from litestar_sqlspec._drivers.facts import DriverFacts, Listening
 from litestar_sqlspec._drivers.statements import returns_rows
 
 __all__ = ("ASYNCPG", "PSQLPY")
@@ -52,30 +51,21 @@ def _asyncpg_lost(connection: Any) -> bool:
     return bool(connection.is_closed())
 
 
-async def _asyncpg_listen(
-    config: Any,
-    channel: str,
-    *,
-    on_wake: Callable[[], None],
-    on_listening: Callable[[], None],
-    stopping: Callable[[], bool],
-    check_every: float,
-    ignore: str,
-) -> None:
+async def _asyncpg_listen(config: Any, channel: str, listening: Listening) -> None:
     connection = await config.create_connection()  # of its own: no pool slot
     lost = asyncio.Event()
 
     def notified(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
-        if payload != ignore:
-            on_wake()
+        if payload != listening.ignore:
+            listening.on_wake()
 
     try:
         connection.add_termination_listener(lambda _connection: lost.set())
         await connection.add_listener(channel, notified)
-        on_listening()
-        while not stopping():
+        listening.on_listening()
+        while not listening.stopping():
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(check_every):
+                async with asyncio.timeout(listening.check_every):
                     await lost.wait()
             if lost.is_set() or connection.is_closed():
                 msg = f"the connection LISTENing to {channel!r} was lost"
@@ -97,32 +87,23 @@ async def _psqlpy_executemany(connection: Any, statement: str, parameter_sets: l
     await connection.execute_many(statement, parameter_sets)
 
 
-async def _psqlpy_listen(
-    config: Any,
-    channel: str,
-    *,
-    on_wake: Callable[[], None],
-    on_listening: Callable[[], None],
-    stopping: Callable[[], bool],
-    check_every: float,
-    ignore: str,
-) -> None:
+async def _psqlpy_listen(config: Any, channel: str, listening: Listening) -> None:
     pool = config.connection_instance
     if pool is None:
         pool = config.connection_instance = await config.create_pool()
     listener = pool.listener()  # a connection of its own, outside the pool's slots
 
     async def notified(_connection: Any, payload: str, _channel: str, _pid: int) -> None:
-        if payload != ignore:
-            on_wake()
+        if payload != listening.ignore:
+            listening.on_wake()
 
     await listener.add_callback(channel=channel, callback=notified)
     await listener.startup()
     try:
         listener.listen()
-        on_listening()
-        while not stopping():
-            await asyncio.sleep(check_every)
+        listening.on_listening()
+        while not listening.stopping():
+            await asyncio.sleep(listening.check_every)
             if not listener.is_started or listener.connection is None:
                 msg = f"the connection LISTENing to {channel!r} was lost"
                 raise ConnectionError(msg)

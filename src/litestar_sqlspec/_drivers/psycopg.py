@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any
 
 from litestar_sqlspec._drivers.dbapi import commit_async, commit_sync, rollback_async, rollback_sync
-from litestar_sqlspec._drivers.facts import DriverFacts
+from litestar_sqlspec._drivers.facts import DriverFacts, Listening
 
 __all__ = ("PSYCOPG_ASYNC", "PSYCOPG_SYNC", "forget_large_result", "kept_cursor")
 
@@ -113,51 +113,33 @@ def _psycopg_switch_sync(connection: Any, on: bool) -> Callable[[], Any] | None:
     return partial(setattr, connection, "autocommit", not on)
 
 
-async def _psycopg_listen_async(
-    config: Any,
-    channel: str,
-    *,
-    on_wake: Callable[[], None],
-    on_listening: Callable[[], None],
-    stopping: Callable[[], bool],
-    check_every: float,
-    ignore: str,
-) -> None:
+async def _psycopg_listen_async(config: Any, channel: str, listening: Listening) -> None:
     connection = await config.create_connection()
     try:
         await connection.set_autocommit(True)
         await connection.execute(f'LISTEN "{channel}"')
-        on_listening()
-        while not stopping():
-            async for notify in connection.notifies(timeout=check_every):
-                if notify.payload != ignore:
-                    on_wake()
-                if stopping():
+        listening.on_listening()
+        while not listening.stopping():
+            async for notify in connection.notifies(timeout=listening.check_every):
+                if notify.payload != listening.ignore:
+                    listening.on_wake()
+                if listening.stopping():
                     break
     finally:
         await connection.close()
 
 
-def _psycopg_listen_sync(
-    config: Any,
-    channel: str,
-    *,
-    on_wake: Callable[[], None],
-    on_listening: Callable[[], None],
-    stopping: Callable[[], bool],
-    check_every: float,
-    ignore: str,
-) -> None:
+def _psycopg_listen_sync(config: Any, channel: str, listening: Listening) -> None:
     connection = config.create_connection()
     try:
         connection.autocommit = True
         connection.execute(f'LISTEN "{channel}"')
-        on_listening()
-        while not stopping():
-            for notify in connection.notifies(timeout=check_every):
-                if notify.payload != ignore:
-                    on_wake()
-                if stopping():
+        listening.on_listening()
+        while not listening.stopping():
+            for notify in connection.notifies(timeout=listening.check_every):
+                if notify.payload != listening.ignore:
+                    listening.on_wake()
+                if listening.stopping():
                     break
     finally:
         connection.close()
