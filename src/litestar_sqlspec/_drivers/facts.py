@@ -85,6 +85,9 @@ class DriverFacts:
     checkout_limit: Callable[[Any], int | None] | None = None
     """How many connections the pool can hand out at once, where requests beyond it must wait for the plugin's turn:
     a sync pool blocks its caller's thread while it waits (psycopg), some fail at once (mysql-connector)."""
+    prepare_config: Callable[[Any], None] | None = None
+    """Called once per config before its pool is created by the package: pool settings the package relies on (asyncpg:
+    a reset that spares connections used only by the package's own statements)."""
     exclusive_checkout: bool = False
     """Whether the config's own pool hands out one connection per thread (sqlite3, DuckDB): requests then take
     connections of their own from an exclusive checkout (``create_connection``)."""

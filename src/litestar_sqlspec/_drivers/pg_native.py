@@ -8,12 +8,14 @@ of its own: asyncpg's ``add_listener``, psqlpy's ``Listener``.
 import asyncio
 import contextlib
 import re
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 from litestar_sqlspec._drivers.facts import DriverFacts, Listening
 from litestar_sqlspec._drivers.statements import returns_rows
 
-__all__ = ("ASYNCPG", "PSQLPY")
+__all__ = ("ASYNCPG", "PSQLPY", "reset_unless_clean")
 
 _TAG_COUNT = re.compile(r"(\d+)\s*$")
 
@@ -45,6 +47,42 @@ async def _asyncpg_rollback(connection: Any) -> None:
 
 def _asyncpg_in_transaction(connection: Any) -> bool:
     return bool(connection.is_in_transaction())
+
+
+# asyncpg's pool runs a reset query (``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;``) on every
+# connection it takes back: a second round trip for each statement of the store. The package's own statements leave no
+# session state (their settings and advisory locks are local to their transaction), so a connection they used goes
+# back without it; every other use of the pool keeps asyncpg's reset.
+_CLEAN: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+async def reset_unless_clean(connection: Any) -> None:
+    """Asyncpg's default reset, except for a connection whose only use since it was taken is the package's own."""
+    if connection in _CLEAN:
+        _CLEAN.discard(connection)
+        return
+    query = connection.get_reset_query()
+    if query:
+        await connection.execute(query)
+
+
+def _asyncpg_pool_defaults(config: Any) -> None:
+    # sqlspec passes connection_config["reset"] to asyncpg.create_pool; a reset of the user's own is left alone
+    if isinstance(config.connection_config, dict):
+        config.connection_config.setdefault("reset", reset_unless_clean)
+
+
+def _asyncpg_checkout(pool: Any) -> tuple[Callable[[], Any], Callable[[Any], Any]] | None:
+    if getattr(pool, "_reset", None) is not reset_unless_clean:
+        return None  # a pool with a reset of its own (or asyncpg's default): the config's context
+
+    async def give_back(connection: Any) -> None:
+        raw = getattr(connection, "_con", None)
+        if raw is not None and not raw.is_in_transaction():
+            _CLEAN.add(raw)
+        await pool.release(connection)
+
+    return pool.acquire, give_back
 
 
 def _asyncpg_lost(connection: Any) -> bool:
@@ -127,6 +165,8 @@ ASYNCPG = DriverFacts(
     ),
     listen=_asyncpg_listen,
     connection_lost=_asyncpg_lost,
+    direct_checkout=_asyncpg_checkout,
+    prepare_config=_asyncpg_pool_defaults,
 )
 PSQLPY = DriverFacts(
     adapter="psqlpy",

@@ -26,8 +26,12 @@ def open_pool_sync(config: SyncAnyConfig) -> Any:
     An unreachable database fails the application's startup, naming the config, instead of its first requests: a pool
     that opens in the background (psycopg_pool) is waited for, any other config opens a connection now (an aiosqlite
     pool all of them, see ``connections_at_startup``), one after another, before requests race to open them. When that
-    fails the pool is closed again: nothing of a failed opening stays on the config.
+    fails the pool is closed again: nothing of a failed opening stays on the config. Pool settings the package relies
+    on (the driver entry's ``prepare_config``) are set first, where the config does not set them itself.
     """
+    prepare = driver_for(config).prepare_config
+    if prepare is not None:
+        prepare(config)
     pool = config.create_pool()
     try:
         wait = getattr(pool, "wait", None)
