@@ -21,6 +21,7 @@ from litestar_sqlspec import SQLSpecChannelsBackend, SQLSpecStore
 from litestar_sqlspec._drivers import DRIVERS, sql_dialect_of
 from litestar_sqlspec.channel_dialects import channel_statements_for
 from litestar_sqlspec.dialects import store_statements_for
+from litestar_sqlspec.schema import store_table_ddl
 from tests.apps import make_app
 
 STORE_SUPPORTS = "it supports SQLite, PostgreSQL, CockroachDB, MySQL/MariaDB, DuckDB, Oracle"
@@ -67,6 +68,8 @@ def test_store_and_channels_refuse_at_construction(make: Any, database: str) -> 
         SQLSpecChannelsBackend(config)
     assert str(channels.value).startswith(f"{name}: the channels backend does not support {database}")
     assert str(channels.value).endswith(CHANNELS_SUPPORT)
+    with pytest.raises(ImproperConfigurationError, match=f"^{name}: the SQL store does not support {database}"):
+        store_table_ddl(config)  # the extension migration refuses it too
 
 
 def test_arrow_odbc_is_refused_whatever_database_it_reaches() -> None:
