@@ -15,11 +15,18 @@ from typing import Any, Literal
 
 from sqlspec.exceptions import ImproperConfigurationError
 
-from litestar_sqlspec.database_facts import DATABASE_FACTS, ORA_NAME_IN_USE, DatabaseFacts, oracle_ddl
-from litestar_sqlspec.dialects import table_names, validate_table_name
+from litestar_sqlspec.database_facts import (
+    DATABASE_FACTS,
+    ORA_NAME_IN_USE,
+    DatabaseFacts,
+    oracle_ddl,
+    supported_databases,
+)
+from litestar_sqlspec.dialects import table_names, unsupported_message, validate_table_name
 from litestar_sqlspec.settings import config_label
 
 __all__ = (
+    "CHANNELS_REFUSED",
     "CHANNEL_DIALECTS",
     "ChannelDialect",
     "ChannelStatements",
@@ -215,6 +222,20 @@ CHANNEL_DIALECTS: dict[str, ChannelDialect] = {
 }
 
 
+CHANNELS_REFUSED: dict[str, str] = {
+    # CockroachDB's docs and issue tracker: LISTEN/NOTIFY unimplemented (cockroachdb/cockroach#41522), the
+    # pg_advisory_* builtins no-op stubs (#13546, "unsupported PostgreSQL features"), SERIAL/unique_rowid() values
+    # "not guaranteed to increase monotonically" (SERIAL docs). A reader that has seen id N could later find a row
+    # committed below N and skip it; no lock here would order ids by commit.
+    "cockroachdb": (
+        "it has no LISTEN/NOTIFY to wake readers, no advisory locks (its pg_advisory_* functions are no-op "
+        "stubs) to order message ids by commit, and its SERIAL/unique_rowid() ids do not grow in commit order, so a "
+        "reader could skip messages"
+    ),
+}
+"""Databases whose store works but whose channels cannot, and why."""
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelStatements:
     """A dialect's channel statements with the table's names filled in, and the facts of its database."""
@@ -244,10 +265,17 @@ class ChannelStatements:
 
 
 def channel_statements_for(
-    config: Any, table: Any, *, synchronous_commit: bool = True, bytea_arrays: bool = True
+    config: Any,
+    table: Any,
+    *,
+    dialect: str | None = None,
+    synchronous_commit: bool = True,
+    bytea_arrays: bool = True,
 ) -> ChannelStatements:
     """The channel statements for ``config``'s dialect and ``table``.
 
+    ``dialect``: the SQL dialect, where it is not sqlspec's statement dialect of the config (``_drivers.sql_dialect_of``
+    knows: CockroachDB).
     ``synchronous_commit=False`` lets a publish return before its commit reaches the disk, where the dialect can.
     ``bytea_arrays=False`` (a driver that cannot bind arrays of bytes) publishes a batch one message at a time.
 
@@ -255,13 +283,15 @@ def channel_statements_for(
         ImproperConfigurationError: for an unsupported dialect or an invalid table name.
     """
     label = config_label(config)
-    name = str(getattr(config.statement_config, "dialect", "") or "")
-    dialect = CHANNEL_DIALECTS.get(name)
-    if dialect is None:
-        supported = sorted(CHANNEL_DIALECTS)
-        msg = f"{label}: the channels backend does not support the {name!r} dialect; supported: {supported}"
-        raise ImproperConfigurationError(msg)
-    facts = dialect.facts
+    name = dialect or str(getattr(config.statement_config, "dialect", "") or "")
+    entry = CHANNEL_DIALECTS.get(name)
+    if name in CHANNELS_REFUSED:
+        title, why = DATABASE_FACTS[name].title, CHANNELS_REFUSED[name]
+        msg = f"{label}: the channels backend does not support {title}: {why}; "
+        raise ImproperConfigurationError(msg + f"it supports {supported_databases(CHANNEL_DIALECTS)}")
+    if entry is None:
+        raise ImproperConfigurationError(unsupported_message(label, "the channels backend", name, CHANNEL_DIALECTS))
+    facts = entry.facts
     table = validate_table_name(table, facts, label)
     bare = table.rsplit(".", 1)[-1]
     longest = facts.max_identifier_length
@@ -269,13 +299,13 @@ def channel_statements_for(
         **table_names(table, f"{bare[: longest - 8]}_key_idx"),
         "lock_table": f"{table[: -len(bare)]}{bare[: longest - 5]}_lock",
         "sequence": f"{table[: -len(bare)]}{bare[: longest - 7]}_id_seq",
-        "wanted": dialect.wanted,
-        "limit": dialect.limit,
-        "relaxed": "" if synchronous_commit else dialect.relaxed_commit,
+        "wanted": entry.wanted,
+        "limit": entry.limit,
+        "relaxed": "" if synchronous_commit else entry.relaxed_commit,
     }
     digest = hashlib.sha256(table.lower().encode()).digest()
-    batched = dialect.batched and (bytea_arrays or not dialect.publish_one)
-    publish = dialect.publish if batched or not dialect.publish_one else dialect.publish_one
+    batched = entry.batched and (bytea_arrays or not entry.publish_one)
+    publish = entry.publish if batched or not entry.publish_one else entry.publish_one
 
     def fill(statement: str) -> str:
         return statement.format(**names)
@@ -283,12 +313,12 @@ def channel_statements_for(
     return ChannelStatements(
         facts=facts,
         table=table,
-        wake=dialect.wake,
+        wake=entry.wake,
         wake_channel=f"{bare[:40]}_wake",
         lock_key=int.from_bytes(digest[:8], "big", signed=True),
-        keys_as=dialect.keys_as,
-        create_table=tuple(fill(statement) for statement in dialect.create_table),
-        drop_table=(fill(facts.drop_table), *(fill(statement) for statement in dialect.drop_also)),
+        keys_as=entry.keys_as,
+        create_table=tuple(fill(statement) for statement in entry.create_table),
+        drop_table=(fill(facts.drop_table), *(fill(statement) for statement in entry.drop_also)),
         table_exists=fill(facts.table_exists),
         publish=tuple(fill(statement) for statement in publish),
         batched=batched,
@@ -296,7 +326,7 @@ def channel_statements_for(
         history=fill(_HISTORY),
         max_id=fill(_MAX_ID),
         prune=fill(_PRUNE),
-        largest_packet=dialect.largest_packet,
+        largest_packet=entry.largest_packet,
     )
 
 

@@ -35,7 +35,7 @@ from litestar_sqlspec._async.channel_ops import (
     AsyncChannelOps,
     listen_forever_async,
 )
-from litestar_sqlspec._drivers import Listening, driver_for
+from litestar_sqlspec._drivers import Listening, driver_for, sql_dialect_of
 from litestar_sqlspec._sync.channel_ops import SyncChannelOps, listen_forever_sync
 from litestar_sqlspec.channel_dialects import ChannelStatements, channel_statements_for, one_process_database
 from litestar_sqlspec.coalescing import Coalescer
@@ -236,7 +236,11 @@ class SQLSpecChannelsBackend(ChannelsBackend):
         self._label = label
         driver = driver_for(config)
         self._sql: ChannelStatements = channel_statements_for(
-            config, table, synchronous_commit=synchronous_commit, bytea_arrays=driver.binds_bytea_arrays
+            config,
+            table,
+            dialect=sql_dialect_of(config),
+            synchronous_commit=synchronous_commit,
+            bytea_arrays=driver.binds_bytea_arrays,
         )
         self._create_missing = bool(options.get("create_schema", True))
         if config.is_async:

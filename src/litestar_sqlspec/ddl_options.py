@@ -294,8 +294,7 @@ DDL_OPTIONS: dict[str, tuple[Slot, ...]] = {
             ),
         ),
     ),
-    # Dialects without a store entry yet (CockroachDB configs report the "postgres" dialect): what their entry gets.
-    # CockroachDB's TTL takes a TIMESTAMPTZ expression; the store's expires_at is epoch seconds.
+    # CockroachDB's TTL takes a TIMESTAMPTZ expression (NULL: never deleted); the store's expires_at is epoch seconds.
     "cockroachdb": (
         Slot(
             "options",
@@ -304,6 +303,7 @@ DDL_OPTIONS: dict[str, tuple[Slot, ...]] = {
         ),
         Slot("index_options", (_hash_sharded,)),
     ),
+    # Dialects without a store entry yet: what their entry would get.
     # Spanner: shard_id leads the primary key and the expiry index; the entry's lookups must then filter on it.
     "spanner": (
         Slot("options", (_raw("table_options"),), wrap=" OPTIONS ({})"),

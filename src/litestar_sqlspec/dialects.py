@@ -11,7 +11,14 @@ from typing import Any, Protocol
 
 from sqlspec.exceptions import ImproperConfigurationError
 
-from litestar_sqlspec.database_facts import DATABASE_FACTS, ORA_NAME_IN_USE, DatabaseFacts, oracle_ddl
+from litestar_sqlspec.database_facts import (
+    DATABASE_FACTS,
+    ORA_NAME_IN_USE,
+    UNSUPPORTED_DIALECTS,
+    DatabaseFacts,
+    oracle_ddl,
+    supported_databases,
+)
 from litestar_sqlspec.ddl_options import check_ddl_options, ddl_clauses
 from litestar_sqlspec.settings import config_label, extension_options, table_name_problem
 
@@ -26,6 +33,7 @@ __all__ = (
     "execution_style",
     "store_statements_for",
     "table_names",
+    "unsupported_message",
     "validate_table_name",
 )
 
@@ -161,6 +169,34 @@ STORE_DIALECTS: dict[str, StoreDialect] = {
         batch=_PG_BATCH,
         relaxed_commit=", (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed",
     ),
+    # CockroachDB (not tested live here: no server can run on this machine): PostgreSQL's statements without the
+    # set_config('synchronous_commit', …) of relaxed writes (a no-op setting there: a commit is replicated before it
+    # returns). Multi-array unnest, WITH ORDINALITY, UPDATE … FROM, DELETE … USING (v22.1+), ON CONFLICT and RETURNING
+    # are CockroachDB SQL. Each store operation is one statement, which CockroachDB retries itself on a serialization
+    # conflict. The expiry index is not partial, so that it can be hash-sharded (expires_at grows like a clock);
+    # ttl_expiration_expression lets row-level TTL delete expired rows too.
+    "cockroachdb": StoreDialect(
+        facts=DATABASE_FACTS["cockroachdb"],
+        create_table=(
+            "CREATE TABLE IF NOT EXISTS {table} (ns TEXT NOT NULL, store_key BYTEA NOT NULL, "
+            "store_value BYTEA NOT NULL, expires_at DOUBLE PRECISION, PRIMARY KEY (ns, store_key)){options}",
+            "CREATE INDEX IF NOT EXISTS {index} ON {table} (expires_at){index_options}",
+        ),
+        upsert=(
+            "INSERT INTO {table} (ns, store_key, store_value, expires_at) VALUES (CAST(:ns AS text), "
+            "CAST(:key AS bytea), CAST(:value AS bytea), CAST(:expires_at AS float8)) "
+            "ON CONFLICT (ns, store_key) DO UPDATE SET store_value = excluded.store_value, "
+            "expires_at = excluded.expires_at"
+        ),
+        get_and_renew=(
+            "UPDATE {table} SET expires_at = CASE WHEN expires_at IS NULL THEN NULL ELSE CAST(:expires_at AS float8) "
+            "END WHERE ns = :ns AND store_key = :key AND {alive} RETURNING store_value",
+        ),
+        delete_namespace=(
+            "DELETE FROM {table} WHERE ns = :ns OR SUBSTR(ns, 1, CAST(:prefix_length AS integer)) = :prefix"
+        ),
+        batch=_PG_BATCH,
+    ),
     # MySQL and MariaDB: the namespace is VARBINARY so that it compares byte for byte (the default collations ignore
     # case and trailing spaces), and its prefix is cut in bytes. No UPDATE … RETURNING: renewal is an UPDATE then a
     # SELECT in one transaction, the UPDATE's row lock keeping the pair atomic.
@@ -281,10 +317,17 @@ def table_names(table: str, index: str) -> dict[str, str]:
 
 
 def store_statements_for(
-    config: Any, table: Any, *, synchronous_commit: bool = True, bytea_arrays: bool = True
+    config: Any,
+    table: Any,
+    *,
+    dialect: str | None = None,
+    synchronous_commit: bool = True,
+    bytea_arrays: bool = True,
 ) -> StoreStatements:
     """The store statements for ``config``'s dialect and ``table``, its DDL shaped by the config's DDL options.
 
+    ``dialect``: the SQL dialect, where it is not sqlspec's statement dialect of the config (``_drivers.sql_dialect_of``
+    knows: CockroachDB).
     ``synchronous_commit=False`` lets writes return before their commit reaches the disk, where the dialect can.
     ``bytea_arrays=False`` (a driver that cannot bind arrays of bytes) leaves out the batch statements over arrays.
 
@@ -292,12 +335,11 @@ def store_statements_for(
         ImproperConfigurationError: for an unsupported dialect, an invalid table name or an invalid DDL option.
     """
     label = config_label(config)
-    name = str(getattr(config.statement_config, "dialect", "") or "")
-    dialect = STORE_DIALECTS.get(name)
-    if dialect is None:
-        msg = f"{label}: the SQL store does not support the {name!r} dialect yet; supported: {sorted(STORE_DIALECTS)}"
-        raise ImproperConfigurationError(msg)
-    facts = dialect.facts
+    name = dialect or str(getattr(config.statement_config, "dialect", "") or "")
+    entry = STORE_DIALECTS.get(name)
+    if entry is None:
+        raise ImproperConfigurationError(unsupported_message(label, "the SQL store", name, STORE_DIALECTS))
+    facts = entry.facts
     table = validate_table_name(table, facts, label)
     bare = table.rsplit(".", 1)[-1]
     index = f"{bare[: facts.max_identifier_length - 12]}_expires_idx"
@@ -308,23 +350,30 @@ def store_statements_for(
     clauses = ddl_clauses(facts.name, options)
     if facts.name == "oracle":  # its DDL runs as EXECUTE IMMEDIATE '…'
         clauses = {name: clause.replace("'", "''") for name, clause in clauses.items()}
-    relaxed = "" if synchronous_commit else dialect.relaxed_commit
+    relaxed = "" if synchronous_commit else entry.relaxed_commit
     names = {**table_names(table, index), "bare": bare, "alive": _ALIVE, "relaxed": relaxed, **clauses}
     return StoreStatements(
         facts=facts,
         table=table,
-        create_table=tuple(statement.format(**names) for statement in dialect.create_table),
+        create_table=tuple(statement.format(**names) for statement in entry.create_table),
         drop_table=facts.drop_table.format(**names),
         table_exists=facts.table_exists.format(**names),
-        upsert=dialect.upsert.format(**names),
-        select_value=dialect.select_value.format(**names),
-        get_and_renew=tuple(statement.format(**names) for statement in dialect.get_and_renew),
-        select_expiry=dialect.select_expiry.format(**names),
-        delete=dialect.delete.format(**names),
-        delete_namespace=dialect.delete_namespace.format(**names),
-        delete_expired=dialect.delete_expired.format(**names),
-        batch=dialect.batch.filled(names) if dialect.batch is not None and bytea_arrays else None,
+        upsert=entry.upsert.format(**names),
+        select_value=entry.select_value.format(**names),
+        get_and_renew=tuple(statement.format(**names) for statement in entry.get_and_renew),
+        select_expiry=entry.select_expiry.format(**names),
+        delete=entry.delete.format(**names),
+        delete_namespace=entry.delete_namespace.format(**names),
+        delete_expired=entry.delete_expired.format(**names),
+        batch=entry.batch.filled(names) if entry.batch is not None and bytea_arrays else None,
     )
+
+
+def unsupported_message(label: str, user: str, name: str, dialects: Any) -> str:
+    """Why ``user`` (the store, the channels backend) refuses the config ``label`` of dialect ``name``."""
+    known = UNSUPPORTED_DIALECTS.get(name)
+    what = known if known is not None else f"the {name!r} dialect"
+    return f"{label}: {user} does not support {what}; it supports {supported_databases(dialects)}"
 
 
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")

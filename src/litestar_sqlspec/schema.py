@@ -7,6 +7,7 @@ table unless ``session_table`` is ``False``, the channels table when ``channels_
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from litestar_sqlspec._drivers import sql_dialect_of
 from litestar_sqlspec.channel_dialects import channel_statements_for
 from litestar_sqlspec.dialects import store_statements_for
 from litestar_sqlspec.settings import configured_table
@@ -24,7 +25,7 @@ def store_table_ddl(config: Any) -> tuple[list[str], list[str]]:
     table = configured_table(config, "session_table", DEFAULT_SESSION_TABLE)
     if table is None:
         return [], []
-    sql = store_statements_for(config, table)
+    sql = store_statements_for(config, table, dialect=sql_dialect_of(config))
     return list(sql.create_table), [sql.drop_table]
 
 
@@ -35,7 +36,7 @@ def channels_table_ddl(config: Any) -> tuple[list[str], list[str]]:
     table = configured_table(config, "channels_table", DEFAULT_CHANNELS_TABLE, when_unset=False)
     if table is None:
         return [], []
-    sql = channel_statements_for(config, table)
+    sql = channel_statements_for(config, table, dialect=sql_dialect_of(config))
     return list(sql.create_table), list(sql.drop_table)
 
 

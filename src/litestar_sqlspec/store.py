@@ -13,7 +13,7 @@ from typing import Any, Self
 
 from litestar.stores.base import NamespacedStore
 
-from litestar_sqlspec._drivers import driver_for
+from litestar_sqlspec._drivers import driver_for, sql_dialect_of
 from litestar_sqlspec.dialects import store_statements_for
 from litestar_sqlspec.settings import extension_options, table_or_refuse
 from litestar_sqlspec.store_backend import StoreBackend
@@ -122,7 +122,11 @@ class BaseSQLSpecStore(NamespacedStore):
         if synchronous_commit is None:
             synchronous_commit = bool(options.get("store_synchronous_commit", False))
         sql = store_statements_for(
-            config, table, synchronous_commit=synchronous_commit, bytea_arrays=driver_for(config).binds_bytea_arrays
+            config,
+            table,
+            dialect=sql_dialect_of(config),
+            synchronous_commit=synchronous_commit,
+            bytea_arrays=driver_for(config).binds_bytea_arrays,
         )
         self.table_name = sql.table
         self._backend = StoreBackend(config, sql, create_missing=bool(options.get("create_schema", True)))

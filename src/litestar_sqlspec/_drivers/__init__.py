@@ -37,6 +37,7 @@ __all__ = (
     "ends_transaction",
     "is_transaction_control",
     "returns_rows",
+    "sql_dialect_of",
 )
 
 _GENERIC_SYNC = DriverFacts("", False, execute_sync, executemany_sync, commit_sync, rollback_sync)
@@ -61,15 +62,17 @@ DRIVERS: dict[tuple[str, bool], DriverFacts] = {
         ORACLE_ASYNC,
         # ADBC: DB-API over an Arrow driver (SQLite, PostgreSQL, …); it reports no reliable row count
         replace(_GENERIC_SYNC, adapter="adbc", reports_rowcount=False),
-        # CockroachDB speaks PostgreSQL's protocol through asyncpg and psycopg, without LISTEN/NOTIFY
-        replace(ASYNCPG, adapter="cockroach_asyncpg", listen=None),
-        replace(PSYCOPG_ASYNC, adapter="cockroach_psycopg", listen=None),
-        replace(PSYCOPG_SYNC, adapter="cockroach_psycopg", listen=None),
+        # CockroachDB speaks PostgreSQL's protocol through asyncpg and psycopg, without LISTEN/NOTIFY, and its SQL
+        # differs from PostgreSQL's (the store has an entry of its own)
+        replace(ASYNCPG, adapter="cockroach_asyncpg", listen=None, sql_dialect="cockroachdb"),
+        replace(PSYCOPG_ASYNC, adapter="cockroach_psycopg", listen=None, sql_dialect="cockroachdb"),
+        replace(PSYCOPG_SYNC, adapter="cockroach_psycopg", listen=None, sql_dialect="cockroachdb"),
+        # arrow-odbc: sessions through sqlspec's driver; its connections move Arrow batches, no DB-API cursors
+        replace(_GENERIC_SYNC, adapter="arrow_odbc", sql_dialect="odbc"),
     )
 }
-"""Keyed by ``(adapter, is_async)``. Adapters without an entry (Spanner, BigQuery, SQL Server, DB2, arrow-odbc) are
-DB-API to this package: sessions are served through sqlspec's own driver, and the store and channels refuse them by
-dialect."""
+"""Keyed by ``(adapter, is_async)``. Adapters without an entry (Spanner, BigQuery, SQL Server, DB2) are DB-API to this
+package: sessions are served through sqlspec's own driver, and the store and channels refuse them by dialect."""
 
 
 def adapter_of(config: Any) -> str:
@@ -88,3 +91,8 @@ def driver_for(config: Any) -> DriverFacts:
     if facts is None:
         return _GENERIC_ASYNC if is_async else _GENERIC_SYNC
     return facts
+
+
+def sql_dialect_of(config: Any) -> str:
+    """The dialect of the store's and channels' SQL for ``config``: its adapter's own, else sqlspec's statement one."""
+    return driver_for(config).sql_dialect or str(getattr(config.statement_config, "dialect", "") or "")

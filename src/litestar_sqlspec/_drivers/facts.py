@@ -91,6 +91,9 @@ class DriverFacts:
     exclusive_checkout: bool = False
     """Whether the config's own pool hands out one connection per thread (sqlite3, DuckDB): requests then take
     connections of their own from an exclusive checkout (``create_connection``)."""
+    sql_dialect: str = ""
+    """The dialect of the store's and channels' SQL where it is not sqlspec's statement dialect of the config:
+    CockroachDB reports ``"postgres"`` and is not PostgreSQL; arrow-odbc's connections are not DB-API (``"odbc"``)."""
     private_memory: Callable[[Any], bool] | None = None
     """Whether every new connection of the config would open a different, empty in-memory database."""
 
