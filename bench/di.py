@@ -369,7 +369,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "unit": "requests/s",
         "machine": f"{platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}",
         "versions": {
-            name: version(name) for name in ("litestar", "sqlspec", "litestar-sqlspec", "psycopg", "aiosqlite", "asyncpg", "psqlpy")
+            name: version(name)
+            for name in ("litestar", "sqlspec", "litestar-sqlspec", "psycopg", "aiosqlite", "asyncpg", "psqlpy")
         },
         "requests": args.requests,
         "concurrency": args.concurrency,

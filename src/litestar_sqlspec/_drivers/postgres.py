@@ -271,6 +271,11 @@ async def _psqlpy_executemany(connection: Any, statement: str, parameter_sets: l
     await connection.execute_many(statement, parameter_sets)
 
 
+async def _psqlpy_control(connection: Any, statement: str) -> None:
+    # the simple query protocol: one round trip, where ``execute`` prepares the statement first (two, and a Close)
+    await connection.execute_batch(statement)
+
+
 async def _psqlpy_listen(
     config: Any,
     channel: str,
@@ -357,9 +362,9 @@ PSQLPY = DriverFacts(
     is_async=True,
     execute=_psqlpy_execute,
     executemany=_psqlpy_executemany,
-    commit=_asyncpg_commit,  # the same SQL through ``execute``
-    rollback=_asyncpg_rollback,
-    begin=_asyncpg_begin,
+    commit=partial(_psqlpy_control, statement="COMMIT"),
+    rollback=partial(_psqlpy_control, statement="ROLLBACK"),
+    begin=partial(_psqlpy_control, statement="BEGIN"),
     statement_methods=frozenset(
         {"execute", "execute_many", "execute_batch", "fetch", "fetch_row", "fetch_val", "cursor", "prepare"}
         | {"binary_copy_to_table", "copy_records_to_table"}
