@@ -39,6 +39,7 @@ from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from sqlspec.adapters.aiosqlite import AiosqliteConfig
 from sqlspec.adapters.aiosqlite.events.store import AiosqliteEventQueueStore
+from sqlspec.adapters.asyncpg import AsyncpgConfig
 from sqlspec.adapters.psycopg import PsycopgAsyncConfig
 from sqlspec.adapters.psycopg.events.store import PsycopgAsyncEventQueueStore
 from sqlspec.extensions.events import AsyncEventChannel
@@ -52,9 +53,11 @@ KINDS = (
     "ours/aiosqlite",
     "ours/psycopg",
     "ours/psycopg-async-commit",
+    "ours/asyncpg",
     "sqlspec-queue/aiosqlite",
     "sqlspec-queue/psycopg",
     "sqlspec-notify/psycopg",
+    "sqlspec-notify/asyncpg",
     "litestar/psycopg",
     "litestar/asyncpg",
     "memory",
@@ -67,6 +70,8 @@ PAIRS = (
     ("ours/psycopg", "litestar/psycopg"),
     ("ours/psycopg", "litestar/asyncpg"),
     ("ours/psycopg-async-commit", "sqlspec-notify/psycopg"),
+    ("ours/asyncpg", "sqlspec-notify/asyncpg"),
+    ("ours/asyncpg", "litestar/asyncpg"),
 )
 TESTS = ("b2b", "quiet", "throughput", "concurrent")
 MESSAGE_TIMEOUT = 5.0  # a latency message not received within this is counted lost
@@ -191,16 +196,21 @@ def pg_config(extension_config: dict[str, Any] | None = None) -> PsycopgAsyncCon
     )
 
 
+def asyncpg_config(extension_config: dict[str, Any] | None = None) -> AsyncpgConfig:
+    return AsyncpgConfig(
+        connection_config={"dsn": PG_DSN, "min_size": 1, "max_size": 4}, extension_config=extension_config or {}
+    )
+
+
 async def make_backend(kind: str, workdir: Path, stack: AsyncExitStack) -> ChannelsBackend:
     """Construct ``kind`` (pools open, tables created), registering its teardown on ``stack``; not yet started."""
     tag = uuid.uuid4().hex[:8]
     if kind.startswith("ours/"):
         table = f"bench_ours_{tag}"
-        config: Any = (
-            AiosqliteConfig(connection_config={"database": str(workdir / f"{table}.db")})
-            if kind == "ours/aiosqlite"
-            else pg_config()
-        )
+        if kind == "ours/aiosqlite":
+            config: Any = AiosqliteConfig(connection_config={"database": str(workdir / f"{table}.db")})
+        else:
+            config = asyncpg_config() if kind == "ours/asyncpg" else pg_config()
         stack.push_async_callback(config.close_pool)
         await open_pool_async(config)
         # "-async-commit": publishes do not wait for the disk flush (synchronous_commit=False)
@@ -219,7 +229,8 @@ async def make_backend(kind: str, workdir: Path, stack: AsyncExitStack) -> Chann
             config = pg_config({"events": {"backend": "poll_queue", "queue_table": table}})
             store = PsycopgAsyncEventQueueStore(config)
         else:
-            config = pg_config({"events": {"backend": "notify"}})
+            make = asyncpg_config if kind == "sqlspec-notify/asyncpg" else pg_config
+            config = make({"events": {"backend": "notify"}})
             store = None
         stack.push_async_callback(config.close_pool)
         await open_pool_async(config)

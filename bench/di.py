@@ -4,7 +4,7 @@ Every app is driven in-process (``await app(scope, receive, send)``, ~15 µs a c
 is visible. The variants run interleaved, round after round, in one process; the figures are medians over rounds
 and the ratios medians of each round's own ratio (variants measured moments apart).
 
-Scenarios, per config kind (aiosqlite, sqlite3 with a sync handler, psycopg async, psycopg sync):
+Scenarios, per config kind (aiosqlite, sqlite3 with a sync handler, psycopg async, psycopg sync, asyncpg, psqlpy):
 - ``read``: a handler running ``SELECT 1`` through the session (the hand-written one checks a session out of the
   config itself, the way an app without any plugin would);
 - ``write``: an INSERT per request in autocommit mode; afterwards the committed rows are counted (lost writes);
@@ -38,6 +38,8 @@ from litestar import Litestar, get, post
 from litestar.di import NamedDependency
 from sqlspec import SQLSpec
 from sqlspec.adapters.aiosqlite import AiosqliteConfig, AiosqliteDriver
+from sqlspec.adapters.asyncpg import AsyncpgConfig, AsyncpgDriver
+from sqlspec.adapters.psqlpy import PsqlpyConfig, PsqlpyDriver
 from sqlspec.adapters.psycopg import PsycopgAsyncConfig, PsycopgAsyncDriver, PsycopgSyncConfig, PsycopgSyncDriver
 from sqlspec.adapters.sqlite import SqliteConfig, SqliteDriver
 from sqlspec.extensions.litestar import SQLSpecPlugin as ReferencePlugin
@@ -45,7 +47,9 @@ from sqlspec.extensions.litestar import SQLSpecPlugin as ReferencePlugin
 from litestar_sqlspec import SQLSpecPlugin
 
 PG_DSN = os.environ.get("LITESTAR_SQLSPEC_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-KINDS = ("aiosqlite", "sqlite", "psycopg_async", "psycopg_sync")
+KINDS = ("aiosqlite", "sqlite", "psycopg_async", "psycopg_sync", "asyncpg", "psqlpy")
+# drivers that run each statement in a transaction of its own: a hand-written handler has nothing to commit there
+AUTOCOMMITTING = frozenset({"asyncpg", "psqlpy"})
 VARIANTS = ("baseline", "ours", "reference")
 VARIANT_LABELS = {
     "baseline": "hand-written (no plugin, session from config.provide_session())",
@@ -80,6 +84,12 @@ def make_config(kind: str, path: Path, commit_mode: str) -> Any:
         )
     if kind == "sqlite":
         return SqliteConfig(connection_config={"database": str(path)}, extension_config=litestar)
+    if kind == "asyncpg":
+        return AsyncpgConfig(
+            connection_config={"dsn": PG_DSN, "min_size": POOL_SIZE, "max_size": POOL_SIZE}, extension_config=litestar
+        )
+    if kind == "psqlpy":
+        return PsqlpyConfig(connection_config={"dsn": PG_DSN, "max_db_pool_size": POOL_SIZE}, extension_config=litestar)
     pool = {"conninfo": PG_DSN, "min_size": POOL_SIZE, "max_size": POOL_SIZE, "timeout": 10}
     if kind == "psycopg_async":
         return PsycopgAsyncConfig(connection_config=pool, extension_config=litestar)
@@ -91,6 +101,8 @@ DRIVERS = {
     "sqlite": SqliteDriver,
     "psycopg_async": PsycopgAsyncDriver,
     "psycopg_sync": PsycopgSyncDriver,
+    "asyncpg": AsyncpgDriver,
+    "psqlpy": PsqlpyDriver,
 }
 
 
@@ -145,7 +157,8 @@ def baseline_handlers(kind: str, config: Any, insert: str) -> list[Any]:
     async def write_async() -> None:
         async with config.provide_session() as session:
             await session.execute(insert, {"name": "w"})
-            await session.commit()
+            if kind not in AUTOCOMMITTING:  # asyncpg and psqlpy: the INSERT committed itself
+                await session.commit()
 
     return [read_async, write_async, plain]
 
@@ -356,7 +369,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "unit": "requests/s",
         "machine": f"{platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}",
         "versions": {
-            name: version(name) for name in ("litestar", "sqlspec", "litestar-sqlspec", "psycopg", "aiosqlite")
+            name: version(name)
+            for name in ("litestar", "sqlspec", "litestar-sqlspec", "psycopg", "aiosqlite", "asyncpg", "psqlpy")
         },
         "requests": args.requests,
         "concurrency": args.concurrency,

@@ -29,6 +29,10 @@ from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
 from sqlspec.adapters.aiosqlite import AiosqliteConfig
 from sqlspec.adapters.aiosqlite.litestar.store import AiosqliteStore as ReferenceAiosqliteStore
+from sqlspec.adapters.asyncpg import AsyncpgConfig
+from sqlspec.adapters.asyncpg.litestar.store import AsyncpgStore as ReferenceAsyncpgStore
+from sqlspec.adapters.psqlpy import PsqlpyConfig
+from sqlspec.adapters.psqlpy.litestar.store import PsqlpyStore as ReferencePsqlpyStore
 from sqlspec.adapters.psycopg import PsycopgAsyncConfig, PsycopgSyncConfig
 from sqlspec.adapters.psycopg.litestar.store import PsycopgAsyncStore as ReferencePsycopgAsyncStore
 from sqlspec.adapters.psycopg.litestar.store import PsycopgSyncStore as ReferencePsycopgSyncStore
@@ -40,7 +44,8 @@ from litestar_sqlspec import SQLSpecStore
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_DSN = os.environ.get("LITESTAR_SQLSPEC_PG_DSN", f"postgresql://postgres@{PG_HOST}:{PG_PORT}/test")
 OPS = ("set", "get", "get_renew", "exists", "delete")
-KINDS = ("aiosqlite", "sqlite", "psycopg_async", "psycopg_sync")
+KINDS = ("aiosqlite", "sqlite", "psycopg_async", "psycopg_sync", "asyncpg", "psqlpy")
+POSTGRES_KINDS = frozenset({"psycopg_async", "psycopg_sync", "asyncpg", "psqlpy"})
 ROUND_TRIP_OPS = 50
 QUICK_ROUNDS = 1
 QUICK_OPS = 100
@@ -57,6 +62,8 @@ REFERENCES: dict[str, Any] = {
     "sqlite": ReferenceSQLiteStore,
     "psycopg_async": ReferencePsycopgAsyncStore,
     "psycopg_sync": ReferencePsycopgSyncStore,
+    "asyncpg": ReferenceAsyncpgStore,
+    "psqlpy": ReferencePsqlpyStore,
 }
 
 
@@ -106,6 +113,10 @@ def make_config(kind: str, workdir: Path, table: str, port: int = PG_PORT) -> An
     if kind == "sqlite":
         return SqliteConfig(connection_config={"database": str(workdir / f"{table}.db")}, extension_config=ext)
     conninfo = f"postgresql://postgres@{PG_HOST}:{port}/test"
+    if kind == "asyncpg":
+        return AsyncpgConfig(connection_config={"dsn": conninfo, "min_size": 1, "max_size": 2}, extension_config=ext)
+    if kind == "psqlpy":
+        return PsqlpyConfig(connection_config={"dsn": conninfo, "max_db_pool_size": 2}, extension_config=ext)
     pool = {"conninfo": conninfo, "min_size": 1, "max_size": 2}
     return (PsycopgAsyncConfig if kind == "psycopg_async" else PsycopgSyncConfig)(
         connection_config=pool, extension_config=ext
@@ -226,7 +237,7 @@ async def main(args: argparse.Namespace) -> None:
         ours_config = make_config(kind, workdir, f"ours_{uuid.uuid4().hex[:6]}")
         ref_config = make_config(kind, workdir, f"ref_{uuid.uuid4().hex[:6]}")
         stores[kind, "ours"] = (SQLSpecStore(ours_config), ours_config)
-        if kind.startswith("psycopg"):  # the default skips the commit's disk flush there; this one waits for it
+        if kind in POSTGRES_KINDS:  # the default skips the commit's disk flush there; this one waits for it
             durable_config = make_config(kind, workdir, f"durable_{uuid.uuid4().hex[:6]}")
             stores[kind, "ours-durable"] = (SQLSpecStore(durable_config, synchronous_commit=True), durable_config)
         stores[kind, "reference"] = (REFERENCES[kind](ref_config), ref_config)
@@ -257,9 +268,7 @@ async def main(args: argparse.Namespace) -> None:
     counter = TurnCounter()
     await counter.start()
     trip_ops = QUICK_ROUND_TRIP_OPS if args.quick else ROUND_TRIP_OPS
-    trips = {
-        kind: await round_trips(kind, workdir, counter, trip_ops) for kind in args.kinds if kind.startswith("psycopg")
-    }
+    trips = {kind: await round_trips(kind, workdir, counter, trip_ops) for kind in args.kinds if kind in POSTGRES_KINDS}
     await counter.stop()
 
     for store, config in stores.values():

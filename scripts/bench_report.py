@@ -42,7 +42,7 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_DSN = os.environ.get("LITESTAR_SQLSPEC_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-PACKAGES = ("litestar", "sqlspec", "litestar-sqlspec", "aiosqlite", "psycopg", "redis")
+PACKAGES = ("litestar", "sqlspec", "litestar-sqlspec", "aiosqlite", "psycopg", "asyncpg", "psqlpy", "redis")
 META_FILE = "runs.json"
 DASH = "—"
 QUICK_BANNER = (
@@ -428,14 +428,24 @@ def store_section(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _driver(kind: str) -> str:
+    # "ours/psycopg-async-commit" runs on psycopg
+    return kind.rsplit("/", 1)[-1].split("-", 1)[0]
+
+
 def _channel_group(kind: str, databases: tuple[str, ...]) -> bool:
-    # "ours/psycopg-async-commit" belongs to the psycopg table
-    return kind == "memory" or kind.rsplit("/", 1)[-1].split("-", 1)[0] in databases
+    return kind == "memory" or _driver(kind) in databases
 
 
 def _short(kind: str) -> str:
     name = kind.split("/", 1)[0]
     return "ours async-commit" if kind.endswith("async-commit") else name
+
+
+def _pair_label(ours: str, reference: str) -> str:
+    """A ratio column's header: the two backends, and the driver they share (one table holds several drivers)."""
+    label = f"{_short(ours)} ÷ {_short(reference)}"
+    return f"{label}, {_driver(ours)}" if _driver(ours) == _driver(reference) else label
 
 
 def channels_section(data: dict[str, Any]) -> list[str]:
@@ -467,7 +477,7 @@ def channels_section(data: dict[str, Any]) -> list[str]:
             cells += [f"**{fmt_ratio(pair['ours_over_reference'][key])}**" if with_ratio else "" for pair in pairs]
             rows.append([label, *cells])
         headers = ["metric", *[f"`{kind}`" for kind in kinds]]
-        headers += [f"{_short(pair['ours'])} ÷ {_short(pair['reference'])}" for pair in pairs]
+        headers += [_pair_label(pair["ours"], pair["reference"]) for pair in pairs]
         lines += ["", f"**{title}**", "", *table(headers, rows)]
     notes = [f"`{kind}`: {why}" for kind, why in data["skipped"].items()]
     notes += [f"`{kind}`: {note}" for kind, found in backends.items() for note in found["notes"]]

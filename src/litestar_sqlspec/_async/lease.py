@@ -121,6 +121,8 @@ class AsyncConnectionLease:
         try:
             if self.in_transaction() is False:
                 pass  # nothing to end: spare the round trip
+            elif isinstance(self.connection, AsyncBeginOnUse) and getattr(self._driver, "_transaction", None) is None:
+                await self._end_begun(commit)  # (a transaction the session began itself is ended by the session)
             elif commit:
                 await self._commit()
             else:
@@ -144,6 +146,18 @@ class AsyncConnectionLease:
         await context.__aexit__(None, None, None)
         self._context = None
         self._forget_connection()
+
+    async def _end_begun(self, commit: bool) -> None:
+        # The driver entry's own COMMIT/ROLLBACK: one round trip (sqlspec's psqlpy driver prepares them: two), its
+        # errors mapped as the driver maps a statement's (a deferred constraint's violation is an IntegrityError).
+        connection = self.connection
+        assert isinstance(connection, AsyncBeginOnUse)
+        handler = self.driver().handle_database_exceptions()
+        async with handler:
+            await connection.end(commit)
+        mapped = getattr(handler, "pending_exception", None)
+        if mapped is not None:
+            raise mapped
 
     async def _commit(self) -> None:
         driver = self.driver()

@@ -10,6 +10,7 @@ import contextlib
 import re
 import weakref
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from litestar_sqlspec._drivers.facts import DriverFacts, Listening
@@ -114,6 +115,11 @@ async def _asyncpg_listen(config: Any, channel: str, listening: Listening) -> No
                 await connection.close(timeout=2)
 
 
+async def _psqlpy_control(connection: Any, statement: str) -> None:
+    # the simple query protocol: one round trip, where ``execute`` prepares the statement first (two, and a Close)
+    await connection.execute_batch(statement)
+
+
 async def _psqlpy_execute(connection: Any, statement: str, parameters: Any) -> tuple[list[Any], int]:
     result = await connection.execute(statement, parameters)
     rows = result.result(as_tuple=True)
@@ -173,9 +179,9 @@ PSQLPY = DriverFacts(
     is_async=True,
     execute=_psqlpy_execute,
     executemany=_psqlpy_executemany,
-    commit=_asyncpg_commit,  # the same SQL through ``execute``
-    rollback=_asyncpg_rollback,
-    begin=_asyncpg_begin,
+    commit=partial(_psqlpy_control, statement="COMMIT"),
+    rollback=partial(_psqlpy_control, statement="ROLLBACK"),
+    begin=partial(_psqlpy_control, statement="BEGIN"),
     statement_methods=frozenset(
         {"execute", "execute_many", "execute_batch", "fetch", "fetch_row", "fetch_val", "cursor", "prepare"}
         | {"binary_copy_to_table", "copy_records_to_table"}

@@ -45,6 +45,13 @@ class SyncBeginOnUse:
         known = self._facts.in_transaction(self._connection)
         return self._open if known is None else known
 
+    def end(self, commit: bool) -> None:
+        """Commit (or roll back) the open transaction with the driver entry's own statement (one round trip)."""
+        try:
+            (self._facts.commit if commit else self._facts.rollback)(self._connection)
+        finally:
+            self._open = False
+
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._connection, name)
         if name in self._facts.statement_methods:

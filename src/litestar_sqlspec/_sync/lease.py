@@ -123,6 +123,8 @@ class SyncConnectionLease:
         try:
             if self.in_transaction() is False:
                 pass  # nothing to end: spare the round trip
+            elif isinstance(self.connection, SyncBeginOnUse) and getattr(self._driver, "_transaction", None) is None:
+                self._end_begun(commit)  # (a transaction the session began itself is ended by the session)
             elif commit:
                 self._commit()
             else:
@@ -146,6 +148,18 @@ class SyncConnectionLease:
         context.__exit__(None, None, None)
         self._context = None
         self._forget_connection()
+
+    def _end_begun(self, commit: bool) -> None:
+        # The driver entry's own COMMIT/ROLLBACK: one round trip (sqlspec's psqlpy driver prepares them: two), its
+        # errors mapped as the driver maps a statement's (a deferred constraint's violation is an IntegrityError).
+        connection = self.connection
+        assert isinstance(connection, SyncBeginOnUse)
+        handler = self.driver().handle_database_exceptions()
+        with handler:
+            connection.end(commit)
+        mapped = getattr(handler, "pending_exception", None)
+        if mapped is not None:
+            raise mapped
 
     def _commit(self) -> None:
         driver = self.driver()
