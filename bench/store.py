@@ -41,7 +41,11 @@ from sqlspec.adapters.sqlite.litestar.store import SQLiteStore as ReferenceSQLit
 
 from litestar_sqlspec import SQLSpecStore
 
-PG_HOST, PG_PORT = "127.0.0.1", 5432
+try:
+    from bench.turns import PG_HOST, PG_PORT, TurnCounter
+except ModuleNotFoundError:  # run as a script (python bench/store.py): its folder is on the path
+    from turns import PG_HOST, PG_PORT, TurnCounter  # type: ignore[import-not-found,no-redef]
+
 PG_DSN = os.environ.get("LITESTAR_SQLSPEC_PG_DSN", f"postgresql://postgres@{PG_HOST}:{PG_PORT}/test")
 OPS = ("set", "get", "get_renew", "exists", "delete")
 KINDS = ("aiosqlite", "sqlite", "psycopg_async", "psycopg_sync", "asyncpg", "psqlpy")
@@ -65,44 +69,6 @@ REFERENCES: dict[str, Any] = {
     "asyncpg": ReferenceAsyncpgStore,
     "psqlpy": ReferencePsqlpyStore,
 }
-
-
-class TurnCounter:
-    """A loopback TCP proxy to PostgreSQL that counts request/response turns (one per network round trip)."""
-
-    def __init__(self) -> None:
-        self.turns = 0
-        self.port = 0
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-
-    async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        server_reader, server_writer = await asyncio.open_connection(PG_HOST, PG_PORT)
-        last = {"side": "server"}
-
-        async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, side: str) -> None:
-            try:
-                while data := await reader.read(65536):
-                    if side == "client" and last["side"] == "server":
-                        self.turns += 1
-                    last["side"] = side
-                    writer.write(data)
-                    await writer.drain()
-            finally:
-                writer.close()
-
-        await asyncio.gather(
-            pump(client_reader, server_writer, "client"),
-            pump(server_reader, client_writer, "server"),
-            return_exceptions=True,
-        )
 
 
 def make_config(kind: str, workdir: Path, table: str, port: int = PG_PORT) -> Any:

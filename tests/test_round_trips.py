@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from bench.store import TurnCounter
+from bench.turns import TurnCounter
 from litestar import get
 from litestar.di import NamedDependency
 
