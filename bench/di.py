@@ -6,7 +6,9 @@ and the ratios medians of each round's own ratio (variants measured moments apar
 
 Scenarios, per config kind (aiosqlite, sqlite3 with a sync handler, psycopg async, psycopg sync, asyncpg, psqlpy):
 - ``read``: a handler running ``SELECT 1`` through the session (the hand-written one checks a session out of the
-  config itself, the way an app without any plugin would);
+  config itself, the way an app without any plugin would, and runs in one transaction as the plugin's handlers do:
+  on asyncpg and psqlpy, which commit each statement on its own, it begins one; the ``no_transaction`` variant there
+  is the same handler without it, whose failed requests keep their writes);
 - ``write``: an INSERT per request in autocommit mode; afterwards the committed rows are counted (lost writes);
 - ``plain``: a handler that touches no database, in an app with and without the plugin.
 
@@ -51,11 +53,19 @@ KINDS = ("aiosqlite", "sqlite", "psycopg_async", "psycopg_sync", "asyncpg", "psq
 # drivers that run each statement in a transaction of its own: a hand-written handler has nothing to commit there
 AUTOCOMMITTING = frozenset({"asyncpg", "psqlpy"})
 VARIANTS = ("baseline", "ours", "reference")
+EXTRA_VARIANTS = ("no_transaction",)  # measured on the AUTOCOMMITTING kinds only
 VARIANT_LABELS = {
-    "baseline": "hand-written (no plugin, session from config.provide_session())",
+    "baseline": "hand-written (no plugin, session from config.provide_session(), one transaction per request)",
     "ours": "litestar-sqlspec SQLSpecPlugin",
     "reference": "sqlspec.extensions.litestar.SQLSpecPlugin",
+    "no_transaction": "hand-written without a transaction: each statement commits on its own (asyncpg, psqlpy)",
 }
+
+
+def variants_of(kind: str) -> tuple[str, ...]:
+    return VARIANTS + EXTRA_VARIANTS if kind in AUTOCOMMITTING else VARIANTS
+
+
 QUICK_ROUNDS = 2
 QUICK_REQUESTS = 100
 QUICK_OVERLOAD_CLIENTS = 6  # the reference fails (1 s pool timeout) for most clients beyond the pool's 4
@@ -131,8 +141,13 @@ def plugin_handlers(kind: str, insert: str) -> list[Any]:
     return [read_async, write_async, plain]
 
 
-def baseline_handlers(kind: str, config: Any, insert: str) -> list[Any]:
-    """What an app without any plugin writes: check a session out of the config in the handler."""
+def baseline_handlers(kind: str, config: Any, insert: str, transaction: bool = True) -> list[Any]:
+    """What an app without any plugin writes: check a session out of the config in the handler.
+
+    ``transaction``: the handler's statements run in one transaction, committed by the write (as the plugin's are). On
+    a DB-API driver the first statement begins it; asyncpg and psqlpy need ``begin()``.
+    """
+    begins = transaction and kind in AUTOCOMMITTING
     if kind in ("sqlite", "psycopg_sync"):
 
         @get("/read", sync_to_thread=True)
@@ -151,13 +166,20 @@ def baseline_handlers(kind: str, config: Any, insert: str) -> list[Any]:
     @get("/read")
     async def read_async() -> int:
         async with config.provide_session() as session:
-            return int(await session.select_value("SELECT 1"))
+            if begins:
+                await session.begin()
+            value = int(await session.select_value("SELECT 1"))
+            if begins:
+                await session.commit()
+            return value
 
     @post("/write")
     async def write_async() -> None:
         async with config.provide_session() as session:
+            if begins:
+                await session.begin()
             await session.execute(insert, {"name": "w"})
-            if kind not in AUTOCOMMITTING:  # asyncpg and psqlpy: the INSERT committed itself
+            if transaction or kind not in AUTOCOMMITTING:  # without one, the INSERT committed itself
                 await session.commit()
 
     return [read_async, write_async, plain]
@@ -212,8 +234,9 @@ def build(kind: str, variant: str, workdir: Path) -> Target:
     config = make_config(kind, path, "autocommit")
     spec = SQLSpec()
     spec.add_config(config)
-    if variant == "baseline":
-        app = Litestar(route_handlers=baseline_handlers(kind, config, insert), lifespan=[baseline_lifespan(config)])
+    if variant in ("baseline", "no_transaction"):
+        handlers = baseline_handlers(kind, config, insert, transaction=variant == "baseline")
+        app = Litestar(route_handlers=handlers, lifespan=[baseline_lifespan(config)])
     elif variant == "ours":
         app = Litestar(route_handlers=plugin_handlers(kind, insert), plugins=[SQLSpecPlugin(spec)])
     else:
@@ -344,7 +367,7 @@ def paired_ratio(ours: list[float], other: list[float]) -> float:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-di-"))
-    targets = {(kind, variant): build(kind, variant, workdir) for kind in args.kinds for variant in VARIANTS}
+    targets = {(kind, variant): build(kind, variant, workdir) for kind in args.kinds for variant in variants_of(kind)}
     async with AsyncExitStack() as stack:
         for target in targets.values():
             await stack.enter_async_context(target.app.lifespan())
@@ -355,7 +378,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             target.failures.clear()
         for round_index in range(args.rounds):
             for kind in args.kinds:
-                order = VARIANTS[round_index % 3 :] + VARIANTS[: round_index % 3]  # rotate who goes first
+                variants = variants_of(kind)
+                turn = round_index % len(variants)
+                order = variants[turn:] + variants[:turn]  # rotate who goes first
                 for scenario in ("read", "write", "plain"):
                     for variant in order:
                         await measure(targets[kind, variant], scenario, args.requests, args.concurrency)
@@ -379,21 +404,24 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     for kind in args.kinds:
         rows: dict[str, Any] = {}
+        variants = variants_of(kind)
         for scenario in ("read", "write", "plain"):
-            samples = {variant: targets[kind, variant].results[scenario] for variant in VARIANTS}
+            samples = {variant: targets[kind, variant].results[scenario] for variant in variants}
             rows[scenario] = {
-                "rps": {variant: median(samples[variant]) for variant in VARIANTS},
+                "rps": {variant: median(samples[variant]) for variant in variants},
                 "ours_vs_baseline": paired_ratio(samples["ours"], samples["baseline"]),
                 "ours_vs_reference": paired_ratio(samples["ours"], samples["reference"]),
-                "failures": {variant: targets[kind, variant].failures[scenario] for variant in VARIANTS},
-                "samples": {variant: targets[kind, variant].results[scenario] for variant in VARIANTS},
+                "failures": {variant: targets[kind, variant].failures[scenario] for variant in variants},
+                "samples": samples,
             }
+            if "no_transaction" in samples:
+                rows[scenario]["ours_vs_no_transaction"] = paired_ratio(samples["ours"], samples["no_transaction"])
         rows["writes"] = {
             variant: {
                 "answered_2xx": targets[kind, variant].writes_ok,
                 "committed": targets[kind, variant].count_rows(),
             }
-            for variant in VARIANTS
+            for variant in variants
         }
         report["kinds"][kind] = rows
     if "psycopg_sync" in args.kinds:
@@ -414,6 +442,7 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"{report['requests']} requests x {report['rounds']} rounds, concurrency {report['concurrency']}, medians\n")
     header = (
         f"{'kind':14} {'scenario':8} {'baseline':>10} {'ours':>10} {'reference':>10} {'ours/base':>10} {'ours/ref':>9}"
+        f" {'no-tx':>8} {'ours/no-tx':>10}"
     )
     print(header)
     print("-" * len(header))
@@ -422,9 +451,14 @@ def print_report(report: dict[str, Any]) -> None:
             row = rows[scenario]
             rps = row["rps"]
             failed = ", ".join(f"{name} failed {count}" for name, count in row["failures"].items() if count)
+            bare = (
+                f" {rps['no_transaction']:8.0f} {row['ours_vs_no_transaction']:10.2f}"
+                if "no_transaction" in rps
+                else ""
+            )
             print(
                 f"{kind:14} {scenario:8} {rps['baseline']:10.0f} {rps['ours']:10.0f} {rps['reference']:10.0f} "
-                f"{row['ours_vs_baseline']:10.2f} {row['ours_vs_reference']:9.2f}  {failed}"
+                f"{row['ours_vs_baseline']:10.2f} {row['ours_vs_reference']:9.2f}{bare}  {failed}"
             )
         writes = rows["writes"]
         print(

@@ -40,6 +40,8 @@ from sqlspec.adapters.sqlite import SqliteConfig
 from sqlspec.adapters.sqlite.litestar.store import SQLiteStore as ReferenceSQLiteStore
 
 from litestar_sqlspec import SQLSpecStore
+from litestar_sqlspec._async import open_pool_async
+from litestar_sqlspec._sync import open_pool_sync
 
 try:
     from bench.turns import PG_HOST, PG_PORT, TurnCounter
@@ -123,8 +125,15 @@ async def close(config: Any) -> None:
 
 
 async def prepare(store: Store, config: Any) -> None:
-    # Pools open first, as an app's lifespan opens them (SQLSpecStore opens and closes one per call without one).
-    if config.is_async:
+    # Pools open first, as an app's lifespan opens them: sqlspec's plugin with ``create_pool()``, this package's with
+    # its own opening, which sets the pool settings it relies on first (asyncpg: a reset that skips the reset query for
+    # connections only the store used).
+    if isinstance(store, SQLSpecStore):
+        if config.is_async:
+            await open_pool_async(config)
+        else:
+            await anyio.to_thread.run_sync(open_pool_sync, config)
+    elif config.is_async:
         await config.create_pool()
     else:
         await anyio.to_thread.run_sync(config.create_pool)

@@ -90,3 +90,68 @@ async def test_asyncpg_still_resets_connections_a_request_used(counter: TurnCoun
         finally:
             await store.drop_table()
     assert first == second != "changed_by_a_request"  # the one connection was reset between the requests
+
+
+# A request running one statement in its transaction: BEGIN, the statement, COMMIT. asyncpg's pool reset travels with
+# the COMMIT; psycopg sends BEGIN on its own; psqlpy has no reset to send.
+REQUEST_TRIPS = {"asyncpg": 3, "psqlpy": 3, "psycopg_async": 3}
+
+
+@pytest.mark.parametrize("kind", sorted(REQUEST_TRIPS))
+@pytest.mark.parametrize("outcome", ["committed", "rolled back"])
+async def test_a_request_with_one_statement_costs_begin_statement_and_end(
+    kind: str, outcome: str, counter: TurnCounter
+) -> None:
+    config = postgres_config(kind, counter.port, commit_mode="autocommit")
+
+    @get("/one", status_code=200)
+    async def one(db_session: NamedDependency[Any]) -> int:
+        value = int(await db_session.select_value("SELECT 1"))
+        if outcome == "rolled back":
+            raise ValueError(value)
+        return value
+
+    app, _ = make_app(config, route_handlers=[one])
+    async with serve(app) as client:
+        await client.get("/one")  # the statement prepared, the pool warm
+        before = counter.turns
+        for _ in range(10):
+            response = await client.get("/one")
+            assert response.status_code == (200 if outcome == "committed" else 500)
+        trips = (counter.turns - before) / 10
+    assert trips <= REQUEST_TRIPS[kind] + 0.1, trips
+
+
+@pytest.mark.parametrize("fails", ["in the handler", "at COMMIT"])
+async def test_asyncpg_resets_a_connection_whose_request_rolled_back(fails: str, counter: TurnCounter) -> None:
+    config = postgres_config("asyncpg", counter.port, commit_mode="autocommit")
+    table = f"deferred_{uuid.uuid4().hex[:8]}"
+
+    @get("/change-then-fail", status_code=200)
+    async def change_then_fail(db_connection: NamedDependency[Any]) -> str:
+        shown = await db_connection.fetchval("SHOW application_name")
+        await db_connection.execute("SET application_name = 'changed_by_a_request'")
+        if fails == "in the handler":
+            raise ValueError(shown)
+        await db_connection.execute(f"INSERT INTO {table} VALUES (2)")  # violates the deferred check at COMMIT
+        return str(shown)
+
+    @get("/show")
+    async def show(db_connection: NamedDependency[Any]) -> str:
+        return str(await db_connection.fetchval("SHOW application_name"))
+
+    app, _ = make_app(config, route_handlers=[change_then_fail, show])
+    async with serve(app) as client:
+        shown = (await client.get("/show")).text
+        async with config.provide_connection() as connection:
+            await connection.execute(
+                f"CREATE TABLE {table} (id int UNIQUE DEFERRABLE INITIALLY DEFERRED); INSERT INTO {table} VALUES (2)"
+            )
+        try:
+            failed = await client.get("/change-then-fail")
+            after = (await client.get("/show")).text
+        finally:
+            async with config.provide_connection() as connection:
+                await connection.execute(f"DROP TABLE {table}")
+    assert failed.status_code == (500 if fails == "in the handler" else 409)
+    assert after == shown != "changed_by_a_request"

@@ -43,10 +43,18 @@ class AsyncBeginOnUse:
         known = self._facts.in_transaction(self._connection)
         return self._open if known is None else known
 
-    async def end(self, commit: bool) -> None:
-        """Commit (or roll back) the open transaction with the driver entry's own statement (one round trip)."""
+    async def end(self, commit: bool, *, releasing: bool = False) -> None:
+        """Commit (or roll back) the open transaction with the driver entry's own statement (one round trip).
+
+        ``releasing``: the connection goes back to its pool next, and its session may be reset in the same round trip
+        (the driver entry's ``end_for_release``).
+        """
+        facts = self._facts
         try:
-            await (self._facts.commit if commit else self._facts.rollback)(self._connection)
+            if releasing and facts.end_for_release is not None:
+                await facts.end_for_release(self._connection, commit)
+            else:
+                await (facts.commit if commit else facts.rollback)(self._connection)
         finally:
             self._open = False
 

@@ -148,13 +148,14 @@ class AsyncConnectionLease:
         self._forget_connection()
 
     async def _end_begun(self, commit: bool) -> None:
-        # The driver entry's own COMMIT/ROLLBACK: one round trip (sqlspec's psqlpy driver prepares them: two), its
-        # errors mapped as the driver maps a statement's (a deferred constraint's violation is an IntegrityError).
+        # The driver entry's own COMMIT/ROLLBACK: one round trip (sqlspec's psqlpy driver prepares them: two), the
+        # pool's reset included where the driver lets it travel with them (the release follows at once); its errors
+        # mapped as the driver maps a statement's (a deferred constraint's violation is an IntegrityError).
         connection = self.connection
         assert isinstance(connection, AsyncBeginOnUse)
         handler = self.driver().handle_database_exceptions()
         async with handler:
-            await connection.end(commit)
+            await connection.end(commit, releasing=True)
         mapped = getattr(handler, "pending_exception", None)
         if mapped is not None:
             raise mapped

@@ -62,6 +62,10 @@ class DriverFacts:
     """With ``begin``: the connection's methods that run statements, before which a request's transaction is begun."""
     ending_methods: frozenset[str] = frozenset()
     """With ``begin``: the connection's methods that end a transaction (commit, rollback)."""
+    end_for_release: Callable[[Any, bool], Any] | None = None
+    """With ``begin``: ``end_for_release(connection, commit)`` ends the transaction of a connection about to go back to
+    its pool and resets its session as the pool would, in the same round trip (asyncpg); ``None``: ``commit`` or
+    ``rollback``, and the pool resets it."""
     autocommit_on: Callable[[Any], Any] | None = None
     """Put the connection in autocommit mode without I/O, for one statement of the package's own (no COMMIT trip);
     returns the call that puts the mode back, or ``None`` when there is nothing to put back."""

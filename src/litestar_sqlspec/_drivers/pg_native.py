@@ -67,6 +67,21 @@ async def reset_unless_clean(connection: Any) -> None:
         await connection.execute(query)
 
 
+async def _asyncpg_end_for_release(connection: Any, commit: bool) -> None:
+    # A pooled connection (asyncpg's proxy) whose pool resets with ``reset_unless_clean``: the reset query travels
+    # with the COMMIT (one simple query, one round trip; a failing COMMIT stops it there and the pool resets as
+    # usual), and the pool's own reset is spared.
+    ending = "COMMIT" if commit else "ROLLBACK"
+    raw = getattr(connection, "_con", None)
+    pool = getattr(getattr(connection, "_holder", None), "_pool", None)
+    query = raw.get_reset_query() if raw is not None and getattr(pool, "_reset", None) is reset_unless_clean else ""
+    if not query:
+        await connection.execute(ending)
+        return
+    await connection.execute(f"{ending};\n{query}")
+    _CLEAN.add(raw)
+
+
 def _asyncpg_pool_defaults(config: Any) -> None:
     # sqlspec passes connection_config["reset"] to asyncpg.create_pool; a reset of the user's own is left alone
     if isinstance(config.connection_config, dict):
@@ -165,6 +180,7 @@ ASYNCPG = DriverFacts(
     rollback=_asyncpg_rollback,
     in_transaction=_asyncpg_in_transaction,
     begin=_asyncpg_begin,
+    end_for_release=_asyncpg_end_for_release,
     statement_methods=frozenset(
         {"execute", "executemany", "fetch", "fetchrow", "fetchval", "fetchmany", "cursor", "prepare"}
         | {"copy_from_table", "copy_from_query", "copy_to_table", "copy_records_to_table"}
